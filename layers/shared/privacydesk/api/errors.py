@@ -1,0 +1,51 @@
+"""The one place where domain errors and bad input become HTTP replies.
+
+Every error body is `{"error": {"code", "message"}}`; validation errors add `fields`
+(locations and error types, never the submitted values, which may be personal data).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from privacydesk.logic.errors import DomainError
+from privacydesk.observability import logger
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, **extra}},
+    )
+
+
+def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(DomainError)
+    def on_domain_error(error: DomainError) -> Response[Any]:
+        logger.info("domain error", extra={"code": error.code, "status": error.status})
+        return error_response(error.status, error.code, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    def on_invalid_request(error: RequestValidationError) -> Response[Any]:
+        fields = [
+            {"location": [str(part) for part in item.get("loc", ())], "type": item.get("type", "invalid")}
+            for item in error.errors()
+        ]
+        code = "invalid_json" if any(f["type"] == "json_invalid" for f in fields) else "invalid_request"
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, code, "The request is not valid.", fields=fields)
+
+    @app.not_found
+    def on_not_found(_: NotFoundError) -> Response[Any]:
+        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such route.")
+
+    @app.exception_handler(Exception)
+    def on_unexpected(error: Exception) -> Response[Any]:
+        # A bug, not bad input: log the type only (the message may echo user data).
+        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,136 @@
+"""Policy versions and notices: one table, `pk` = VERSION | NOTICE."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+
+from privacydesk.dal.base import table
+from privacydesk.logic.errors import Conflict
+from privacydesk.models.policy import Notice, PolicyVersion, Severity
+
+VERSION_PK = "VERSION"
+NOTICE_PK = "NOTICE"
+
+
+@table("policy_table")
+class PolicyVersionRecord(Model):
+    class Meta:
+        table_name = "policy"
+
+    pk = UnicodeAttribute(hash_key=True, default=VERSION_PK)
+    sk = UnicodeAttribute(range_key=True)  # the version id
+    title = UnicodeAttribute()
+    last_updated = UnicodeAttribute()
+    effective_at = UTCDateTimeAttribute()
+    significant = BooleanAttribute(default=False)
+    summary = UnicodeAttribute(default="")
+    body_markdown = UnicodeAttribute()
+    published_at = UTCDateTimeAttribute()
+
+
+@table("policy_table")
+class NoticeRecord(Model):
+    class Meta:
+        table_name = "policy"
+
+    pk = UnicodeAttribute(hash_key=True, default=NOTICE_PK)
+    sk = UnicodeAttribute(range_key=True)  # the notice id
+    title = UnicodeAttribute()
+    body = UnicodeAttribute(default="")
+    severity = UnicodeAttribute(default=Severity.INFO.value)
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute(null=True)
+
+
+def _version_of(record: PolicyVersionRecord) -> PolicyVersion:
+    return PolicyVersion(
+        version=record.sk,
+        title=record.title,
+        last_updated=date.fromisoformat(record.last_updated),
+        effective_at=record.effective_at,
+        significant=record.significant,
+        summary=record.summary,
+        body_markdown=record.body_markdown,
+        published_at=record.published_at,
+    )
+
+
+def _notice_of(record: NoticeRecord) -> Notice:
+    return Notice(
+        notice_id=record.sk,
+        title=record.title,
+        body=record.body,
+        severity=Severity(record.severity),
+        starts_at=record.starts_at,
+        ends_at=record.ends_at,
+    )
+
+
+class PolicyRepository:
+    """Implements logic.policy.PolicyStore on DynamoDB."""
+
+    def latest_effective(self, now: datetime) -> PolicyVersion | None:
+        # Versions are few (a handful a year), so one query of the partition is cheap.
+        effective = [_version_of(r) for r in PolicyVersionRecord.query(VERSION_PK) if r.effective_at <= now]
+        return max(effective, key=lambda v: (v.effective_at, v.version), default=None)
+
+    def versions(self) -> list[PolicyVersion]:
+        return sorted(
+            (_version_of(r) for r in PolicyVersionRecord.query(VERSION_PK)),
+            key=lambda v: (v.effective_at, v.version),
+            reverse=True,
+        )
+
+    def get_version(self, version: str) -> PolicyVersion | None:
+        try:
+            return _version_of(PolicyVersionRecord.get(VERSION_PK, version))
+        except PolicyVersionRecord.DoesNotExist:
+            return None
+
+    def publish(self, version: PolicyVersion, now: datetime) -> PolicyVersion:
+        """Published versions are immutable: a second publish of the same id is a conflict."""
+        record = PolicyVersionRecord(
+            pk=VERSION_PK,
+            sk=version.version,
+            title=version.title,
+            last_updated=version.last_updated.isoformat(),
+            effective_at=version.effective_at,
+            significant=version.significant,
+            summary=version.summary,
+            body_markdown=version.body_markdown,
+            published_at=version.published_at or now,
+        )
+        try:
+            record.save(condition=PolicyVersionRecord.sk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(
+                    f"policy version {version.version} is already published", code="version_exists"
+                ) from error
+            raise
+        return _version_of(record)
+
+    def notices(self) -> list[Notice]:
+        return [_notice_of(r) for r in NoticeRecord.query(NOTICE_PK)]
+
+    def put_notice(self, notice: Notice, *, must_exist: bool | None = None) -> Notice:
+        condition: Condition | None = None
+        if must_exist is True:
+            condition = NoticeRecord.sk.exists()
+        elif must_exist is False:
+            condition = NoticeRecord.sk.does_not_exist()
+        NoticeRecord(
+            pk=NOTICE_PK,
+            sk=notice.notice_id,
+            title=notice.title,
+            body=notice.body,
+            severity=notice.severity.value,
+            starts_at=notice.starts_at,
+            ends_at=notice.ends_at,
+        ).save(condition=condition)
+        return notice

@@ -1,0 +1,53 @@
+"""Configuration read from the function's environment (set by template.yaml)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    requests_table: str = "privacydesk-requests"
+    audit_table: str = "privacydesk-audit"
+    policy_table: str = "privacydesk-policy"
+    delivery_ledger_table: str = "privacydesk-delivery-ledger"
+    tokens_table: str = "privacydesk-tokens"
+    idempotency_table: str = "privacydesk-idempotency"
+    accounts_table: str = "privacydesk-accounts"
+    message_logs_table: str = "privacydesk-message-logs"
+    api_usage_table: str = "privacydesk-api-usage"
+    technical_events_table: str = "privacydesk-technical-events"
+    inbound_bucket: str = "privacydesk-inbound"
+    export_bucket: str = "privacydesk-exports"
+    event_bus_name: str = "privacydesk"
+    sender_email: str = "privacy@example.com"
+    dpo_email: str = "dpo@example.com"
+    public_base_url: str = ""
+    unverified_expiry_days: int = 14
+    aws_region: str = "ap-southeast-1"
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(field.name.upper())
+            if field.name == "aws_region":
+                raw = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+            if raw is None or raw == "":
+                continue
+            values[field.name] = int(raw) if field.type in ("int", int) else raw
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environ()
+
+
+def reload_settings() -> Settings:
+    """Re-read the environment (tests and the local stand-in rebind after provisioning)."""
+    get_settings.cache_clear()
+    return get_settings()

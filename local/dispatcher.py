@@ -1,0 +1,213 @@
+"""Delivers what AWS would deliver to Lambda: SQS event sources, EventBridge rules, schedules.
+
+- SQS: long-polls each queue a function is wired to and sends batches shaped like Lambda's
+  SQS event. Items listed in `batchItemFailures` (or every item, if the handler raises) are
+  left for redelivery, so the queue's redrive policy moves poison messages to its DLQ.
+- EventBridge: moto matches each rule's pattern and puts the event on a local queue
+  (see provision._route_eventbridge_rules); here it is handed to the function.
+- Schedules: fire at their rate, and on demand through `tick()` (`make tick`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from local import sam_template
+from local.invoker import FunctionRunner
+from privacydesk.observability import logger
+
+
+@dataclass
+class Schedule:
+    function: str
+    name: str
+    interval_seconds: float | None
+    input: Any
+    next_at: float = 0.0
+
+
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def interval_of(expression: str) -> float | None:
+    found = re.fullmatch(r"rate\((\d+)\s+(\w+)\)", expression.strip())
+    if found:
+        return int(found.group(1)) * _UNITS[found.group(2)]
+    return None  # cron(...) schedules fire on demand locally
+
+
+def scheduled_event(rule: str, region: str, account: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account}:rule/{rule}"],
+        "detail": {},
+    }
+
+
+class Dispatcher:
+    def __init__(self, runner: FunctionRunner, poll_seconds: float = 1.0) -> None:
+        self.runner = runner
+        self.stack = runner.stack
+        self.sqs = boto3.client("sqs", region_name=self.stack.region, endpoint_url=self.stack.endpoint_url)
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.sqs_sources: list[tuple[str, str, int]] = []  # (function, queue url, batch size)
+        self.schedules: list[Schedule] = []
+        resolver = self.stack.resolver()
+        for spec in sam_template.functions().values():
+            for event in spec.events:
+                props = event.properties
+                if event.type == "SQS":
+                    queue_arn = str(resolver.resolve(props["Queue"]))
+                    url = self._queue_url(queue_arn)
+                    self.sqs_sources.append((spec.logical_id, url, int(props.get("BatchSize", 10))))
+                elif event.type in ("Schedule", "ScheduleV2"):
+                    expression = props.get("Schedule") or props.get("ScheduleExpression", "")
+                    raw_input = props.get("Input")
+                    self.schedules.append(
+                        Schedule(
+                            spec.logical_id,
+                            event.name,
+                            interval_of(expression),
+                            json.loads(raw_input) if raw_input else None,
+                        )
+                    )
+        for key, url in self.stack.eventbridge_queues.items():
+            self.sqs_sources.append((key.split("/")[0], url, -1))  # -1: EventBridge envelope, one at a time
+
+    def _queue_url(self, queue_arn: str) -> str:
+        name = queue_arn.rsplit(":", 1)[-1]
+        url: str = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return url
+
+    def start(self) -> None:
+        for function, url, batch in self.sqs_sources:
+            thread = threading.Thread(target=self._poll_queue, args=(function, url, batch), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        now = time.monotonic()
+        for schedule in self.schedules:
+            if schedule.interval_seconds:
+                schedule.next_at = now + schedule.interval_seconds
+        thread = threading.Thread(target=self._run_schedules, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def tick(self, function: str | None = None) -> list[dict[str, Any]]:
+        """Fire every schedule (or one function's) now; returns what each handler returned."""
+        fired = []
+        for schedule in self.schedules:
+            if function and schedule.function != function:
+                continue
+            fired.append({"function": schedule.function, "schedule": schedule.name, "result": self._fire(schedule)})
+        return fired
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Process queued work until every source queue is empty (tests and `make tick`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = False
+            for function, url, batch in self.sqs_sources:
+                if self._deliver_once(function, url, batch, wait=0):
+                    busy = True
+            if not busy:
+                return
+
+    def _fire(self, schedule: Schedule) -> Any:
+        event = (
+            schedule.input
+            if schedule.input is not None
+            else scheduled_event(f"{schedule.function}-{schedule.name}", self.stack.region, self.stack.account)
+        )
+        try:
+            return self.runner.invoke(schedule.function, event)
+        except Exception as error:  # noqa: BLE001 - a failed run is reported, the loop goes on
+            logger.exception("scheduled invocation failed", extra={"function": schedule.function})
+            return {"error": type(error).__name__}
+
+    def _run_schedules(self) -> None:
+        while not self._stop.wait(1.0):
+            now = time.monotonic()
+            for schedule in self.schedules:
+                if schedule.interval_seconds and now >= schedule.next_at:
+                    schedule.next_at = now + schedule.interval_seconds
+                    self._fire(schedule)
+
+    def _poll_queue(self, function: str, url: str, batch: int) -> None:
+        while not self._stop.is_set():
+            try:
+                self._deliver_once(function, url, batch, wait=1)
+            except Exception:  # noqa: BLE001 - keep polling; the failure is logged
+                logger.exception("delivery failed", extra={"function": function})
+                self._stop.wait(self.poll_seconds)
+
+    def _deliver_once(self, function: str, url: str, batch: int, wait: int) -> bool:
+        received = self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=max(1, min(batch, 10)),
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return False
+        if batch == -1:
+            for message in received:
+                try:
+                    self.runner.invoke(function, json.loads(message["Body"]))
+                except Exception:  # noqa: BLE001 - Lambda retries async events; the message stays
+                    logger.exception("event delivery failed", extra={"function": function})
+                    continue
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return True
+        event = {"Records": [self._sqs_record(message, url) for message in received]}
+        try:
+            result = self.runner.invoke(function, event)
+        except Exception:  # noqa: BLE001 - the whole batch becomes visible again
+            logger.exception("batch failed", extra={"function": function})
+            return True
+        failed = (
+            {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
+            if isinstance(result, dict)
+            else set()
+        )
+        for message in received:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return True
+
+    def _sqs_record(self, message: dict[str, Any], url: str) -> dict[str, Any]:
+        name = url.rsplit("/", 1)[-1]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                key: {"stringValue": value.get("StringValue"), "dataType": value.get("DataType", "String")}
+                for key, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:{self.stack.region}:{self.stack.account}:{name}",
+            "awsRegion": self.stack.region,
+        }

@@ -1,0 +1,38 @@
+"""`make invoke FN=<LogicalId> EVENT=events/<file>.json`: run one function's real handler
+against the running stand-in, as `sam local invoke -e` does where Docker exists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from local.run import STACK_FILE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("function", help="logical id in template.yaml, e.g. PublicApiFunction")
+    parser.add_argument("event", type=Path, help="event file, e.g. events/public_api/get_policy.json")
+    parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
+    args = parser.parse_args(argv)
+    if not args.stack_file.exists():
+        parser.error(f"{args.stack_file} not found: start the stand-in first with `make run`")
+    stack_data = json.loads(args.stack_file.read_text())
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+    from local.invoker import FunctionRunner
+    from local.provision import LocalStack
+
+    runner = FunctionRunner(
+        LocalStack.from_json(stack_data), extra_env={"PUBLIC_BASE_URL": stack_data.get("api_url", "")}
+    )
+    result = runner.invoke(args.function, json.loads(args.event.read_text()))
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

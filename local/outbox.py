@@ -1,0 +1,59 @@
+"""Every email the system sent, read back from the stand-in's SES (moto's data endpoint)."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from moto.ses.models import ses_backends
+
+
+def _text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+
+
+def read_outbox(account: str, region: str) -> list[dict[str, Any]]:
+    """Read moto's SES backend in-process: the moto server of `make run` and the tests'
+    `mock_aws` both live in this process. (moto's /moto-api/data.json fails on some backends.)"""
+    sent_messages = list(ses_backends[account][region].sent_messages)
+    sent: list[dict[str, Any]] = []
+    for item in sent_messages:
+        if hasattr(item, "raw_data"):
+            sent.append(_raw_entry(item))
+        else:
+            sent.append(
+                {
+                    "id": item.id,
+                    "to": item.destinations.get("ToAddresses", []),
+                    "from": item.source,
+                    "reply_to": "",
+                    "subject": item.subject,
+                    "text": item.body,
+                    "time": None,
+                    "headers": {},
+                }
+            )
+    return sent
+
+
+def _raw_entry(raw: Any) -> dict[str, Any]:
+    message = email.message_from_string(raw.raw_data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    date = message.get("Date")
+    return {
+        "id": raw.id,
+        "to": sorted(set(raw.destinations or [])) or [str(message.get("To", ""))],
+        "from": str(message.get("From", raw.source)),
+        "reply_to": str(message.get("Reply-To", "")),
+        "subject": str(message.get("Subject", "")),
+        "text": _text_of(message),
+        "time": parsedate_to_datetime(str(date)).isoformat() if date else None,
+        "headers": {k: str(v) for k, v in message.items() if k.lower().startswith(("x-privacydesk", "list-"))},
+    }

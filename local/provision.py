@@ -1,0 +1,240 @@
+"""Creates every resource template.yaml declares, on whatever AWS endpoint boto3 points at.
+
+aws-sam-translator turns the SAM template into CloudFormation and moto's CloudFormation
+creates it. moto silently drops a few things (TTL, versioning, key policies, HTTP APIs, SES receipt
+rules, subscriptions, notifications), so `_apply_what_moto_drops` applies those itself;
+the HTTP API is served by local/gateway.py.
+Used by `make run` (moto server) and by the integration tests (in-process `mock_aws`).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from samtranslator.translator.transform import transform
+
+from local import sam_template
+
+STACK_NAME = "privacydesk-local"
+ARTIFACT_BUCKET = "privacydesk-local-artifacts"
+DEFAULT_REGION = "ap-southeast-1"
+ACCOUNT_ID = "123456789012"
+
+
+class _NoManagedPolicies:
+    """The translator asks IAM for managed policy ARNs; offline there are none to ask."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass
+class LocalStack:
+    region: str
+    account: str
+    endpoint_url: str | None
+    physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
+    types: dict[str, str] = field(default_factory=dict)  # logical id -> resource type
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    eventbridge_queues: dict[str, str] = field(default_factory=dict)  # "Fn/Event" -> queue URL
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def resolver(self) -> sam_template.Resolver:
+        return sam_template.Resolver(self.physical, self.attributes, self.parameters, self.region, self.account)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        spec = sam_template.functions()[logical_id]
+        resolver = self.resolver()
+        env = {k: str(resolver.resolve(v)) for k, v in spec.environment.items()}
+        env["AWS_LAMBDA_FUNCTION_NAME"] = f"{STACK_NAME}-{logical_id}"
+        return env
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LocalStack:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def translated_template(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The SAM template as CloudFormation, with code locations pointing at a local artifact.
+
+    Function events are left out: the stand-in delivers them itself (see local/dispatcher.py),
+    because moto would otherwise try to run Lambda in Docker.
+    """
+    template = copy.deepcopy(sam_template.load())
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function":
+            props["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/code.zip"
+            props.pop("Events", None)
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            props["ContentUri"] = f"s3://{ARTIFACT_BUCKET}/code.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    result: dict[str, Any] = transform(template, parameters or {}, _NoManagedPolicies())
+    return result
+
+
+def provision(region: str = DEFAULT_REGION, endpoint_url: str | None = None) -> LocalStack:
+    session = boto3.session.Session(region_name=region)
+
+    def client(name: str) -> Any:
+        return session.client(name, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key="code.zip", Body=_placeholder_zip())
+
+    cloudformation = client("cloudformation")
+    parameters = sam_template.parameter_defaults()
+    cloudformation.create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(translated_template()),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = LocalStack(region=region, account=ACCOUNT_ID, endpoint_url=endpoint_url, parameters=parameters)
+    for resource in cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]:
+        logical_id = resource.get("LogicalResourceId")
+        if not logical_id:
+            continue
+        physical_id = resource.get("PhysicalResourceId")
+        if not physical_id and resource["ResourceType"] == "AWS::Events::EventBus":
+            # moto reports no physical id for a bus; its Ref is the bus name.
+            properties = sam_template.load()["Resources"][logical_id]["Properties"]
+            physical_id = stack.resolver().resolve(properties["Name"])
+        if not physical_id and resource["ResourceType"] == "AWS::Lambda::LayerVersion":
+            # moto reports no physical id for a layer either; its Ref is the version ARN.
+            physical_id = next(
+                (
+                    layer["LatestMatchingVersion"]["LayerVersionArn"]
+                    for layer in client("lambda").list_layers()["Layers"]
+                    if f"-{logical_id}-" in layer["LayerName"]
+                ),
+                None,
+            )
+        if physical_id:
+            stack.physical[logical_id] = physical_id
+            stack.types[logical_id] = resource["ResourceType"]
+    # SAM renames a layer to <LogicalId><content hash>; keep the name the template uses too.
+    for logical_id, resource in sam_template.load()["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::LayerVersion" and logical_id not in stack.physical:
+            for translated, physical_id in list(stack.physical.items()):
+                if translated.startswith(logical_id) and stack.types[translated] == "AWS::Lambda::LayerVersion":
+                    stack.physical[logical_id] = physical_id
+                    stack.types[logical_id] = "AWS::Lambda::LayerVersion"
+    description = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    _collect_attributes(stack, client)
+    _apply_what_moto_drops(stack, client)
+    return stack
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Local stand-in: handlers run in-process from functions/.\n")
+    return buffer.getvalue()
+
+
+def _collect_attributes(stack: LocalStack, client: Any) -> None:
+    for logical_id, physical_id in stack.physical.items():
+        kind = stack.types[logical_id]
+        if kind == "AWS::DynamoDB::Table":
+            table = client("dynamodb").describe_table(TableName=physical_id)["Table"]
+            stack.attributes[logical_id] = {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
+        elif kind == "AWS::S3::Bucket":
+            stack.attributes[logical_id] = {"Arn": f"arn:aws:s3:::{physical_id}"}
+        elif kind == "AWS::SQS::Queue":
+            arn = client("sqs").get_queue_attributes(QueueUrl=physical_id, AttributeNames=["QueueArn"])
+            stack.attributes[logical_id] = {
+                "Arn": arn["Attributes"]["QueueArn"],
+                "QueueName": physical_id.rsplit("/", 1)[-1],
+            }
+        elif kind == "AWS::KMS::Key":
+            # moto stores a CloudFormation key policy as a dict and then fails DescribeKey; derive the ARN.
+            stack.attributes[logical_id] = {"Arn": f"arn:aws:kms:{stack.region}:{stack.account}:key/{physical_id}"}
+        elif kind == "AWS::Events::EventBus":
+            stack.attributes[logical_id] = {
+                "Arn": f"arn:aws:events:{stack.region}:{stack.account}:event-bus/{physical_id}"
+            }
+        elif kind == "AWS::SNS::Topic":
+            stack.attributes[logical_id] = {"TopicArn": physical_id}
+
+
+def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
+    template = sam_template.load()
+    resources = template["Resources"]
+    resolver = stack.resolver()
+    dynamodb = client("dynamodb")
+    s3 = client("s3")
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in props:
+            dynamodb.update_time_to_live(
+                TableName=stack.physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
+            )
+        if resource["Type"] == "AWS::KMS::Key":
+            policy = json.dumps(_resolve_deep(resolver, props["KeyPolicy"]))
+            client("kms").put_key_policy(KeyId=stack.physical[logical_id], PolicyName="default", Policy=policy)
+        # Bucket policies are not applied: moto ignores IAM conditions, so the TLS-only
+        # "Deny unless aws:SecureTransport" statement would deny every call. tests/unit/
+        # test_template_security.py checks the template's policies instead.
+        if resource["Type"] == "AWS::S3::Bucket":
+            bucket = stack.physical[logical_id]
+            if "VersioningConfiguration" in props:
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])
+    # SES only sends from verified identities; verify the sender's domain, as an operator would.
+    sender = str(stack.parameters.get("SenderEmail") or "privacy@example.com")
+    client("sesv2").create_email_identity(EmailIdentity=sender.split("@", 1)[1])
+    client("ses").verify_domain_identity(Domain=sender.split("@", 1)[1])
+    _route_eventbridge_rules(stack, client)
+
+
+def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:
+    """Each EventBridgeRule event of a function gets a rule whose target is a local queue.
+
+    The rule is real (moto matches the pattern); the dispatcher polls the queue and
+    invokes the handler with the EventBridge envelope, as Lambda would.
+    """
+    events = client("events")
+    sqs = client("sqs")
+    resolver = stack.resolver()
+    for spec in sam_template.functions().values():
+        for event in spec.events:
+            if event.type != "EventBridgeRule":
+                continue
+            bus = resolver.resolve(event.properties.get("EventBusName", "default"))
+            name = f"local-{spec.logical_id}-{event.name}"[:64]
+            queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(event.properties["Pattern"]))
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": queue_arn}])
+            stack.eventbridge_queues[f"{spec.logical_id}/{event.name}"] = queue_url
+
+
+def _resolve_deep(resolver: sam_template.Resolver, value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
+            return resolver.resolve(value)
+        return {k: _resolve_deep(resolver, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_deep(resolver, v) for v in value]
+    return value
+
+
+def write_stack_file(stack: LocalStack, path: Path, **extra: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**stack.to_json(), **extra}, indent=2, sort_keys=True), encoding="utf-8")

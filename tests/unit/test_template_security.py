@@ -1,0 +1,72 @@
+"""Static checks of the promises template.yaml makes: encryption, access, retention of logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local import sam_template
+
+pytestmark = pytest.mark.unit
+
+
+def _resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in sam_template.load()["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_key_rotates():
+    (key,) = _resources("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+@pytest.mark.parametrize("name", sorted(_resources("AWS::DynamoDB::Table")))
+def test_every_table_is_on_demand_encrypted_with_our_key_and_recoverable(name: str):
+    props = _resources("AWS::DynamoDB::Table")[name]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "DataKey"}}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+@pytest.mark.parametrize("name", sorted(_resources("AWS::S3::Bucket")))
+def test_every_bucket_is_private_kms_encrypted_tls_only_and_expires(name: str):
+    props = _resources("AWS::S3::Bucket")[name]["Properties"]
+    default = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["LifecycleConfiguration"]["Rules"]
+    policies = [
+        p["Properties"]["PolicyDocument"]
+        for p in _resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": name}
+    ]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for policy in policies
+        for s in policy["Statement"]
+    ), f"{name} has no TLS-only bucket policy"
+
+
+def test_every_function_is_python312_on_arm64_with_a_retained_log_group():
+    globals_ = sam_template.load()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.12"
+    assert globals_["Architectures"] == ["arm64"]
+    log_groups = _resources("AWS::Logs::LogGroup")
+    for name, function in _resources("AWS::Serverless::Function").items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert "RetentionInDays" in log_groups[group]["Properties"], name
+
+
+def test_the_http_api_is_throttled_and_logged():
+    (api,) = _resources("AWS::Serverless::HttpApi").values()
+    settings = api["Properties"]["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] > 0
+    assert "DestinationArn" in api["Properties"]["AccessLogSettings"]
+
+
+def test_admin_routes_require_iam():
+    for spec in sam_template.functions().values():
+        for event in spec.events:
+            if event.type == "HttpApi" and "/admin" in event.properties.get("Path", ""):
+                assert event.properties["Auth"]["Authorizer"] == "AWS_IAM", f"{spec.logical_id}/{event.name}"
