@@ -85,3 +85,33 @@ def test_smtp_messages_are_kept_raw_in_the_inbound_bucket(running: RunningStack)
         o["Key"] for o in s3.list_objects_v2(Bucket=running.info["physical"]["InboundMailBucket"]).get("Contents", [])
     ]
     assert any(k.startswith("inbound/") for k in keys)
+
+
+def _signed(method: str, url: str, region: str, body: bytes = b"") -> dict[str, str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers={"content-type": "application/json"})
+    SigV4Auth(Credentials("testing", "testing"), "execute-api", region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_admin_routes_refuse_unsigned_calls(running: RunningStack):
+    reply = requests.get(f"{running.api}/v1/admin/openapi.json", timeout=10)
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "forbidden"
+
+
+def test_admin_routes_refuse_a_bad_signature(running: RunningStack):
+    url = f"{running.api}/v1/admin/openapi.json"
+    headers = _signed("GET", url, running.info["region"])
+    headers["Authorization"] = headers["Authorization"][:-4] + "0000"
+    assert requests.get(url, headers=headers, timeout=10).status_code == 403
+
+
+def test_admin_routes_accept_a_sigv4_signed_call(running: RunningStack):
+    url = f"{running.api}/v1/admin/openapi.json"
+    reply = requests.get(url, headers=_signed("GET", url, running.info["region"]), timeout=10)
+    assert reply.status_code == 200
+    assert reply.json()["info"]["title"] == "PrivacyDesk admin API"

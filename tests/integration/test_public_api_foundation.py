@@ -3,7 +3,7 @@
 import pytest
 from openapi_spec_validator import validate
 
-from tests.support.harness import Harness, event_file
+from tests.support.harness import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,3 @@ def test_unknown_route_is_a_404_with_a_code(stack: Harness):
     reply = stack.http("GET", "/v1/no-such-thing")
     assert reply.status == 404
     assert reply.json()["error"]["code"] == "route_not_found"
-
-
-@pytest.mark.parametrize("name", ["get_policy", "health", "openapi"])
-def test_every_public_api_event_file_works(stack: Harness, name: str):
-    result = stack.invoke("PublicApiFunction", event_file(f"public_api/{name}.json"))
-    assert result["statusCode"] == 200

@@ -1,0 +1,135 @@
+"""The data map: every store that holds personal data, how to find a subject in it, and the
+rules for access, erasure and retention. Loaded from data/datamap.yaml and validated at cold
+start (and in the tests). Adding a store is a change to the YAML; a new *kind* of store also
+needs one connector class.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Category(StrEnum):
+    PERSONAL = "personal"
+    USAGE = "usage"
+    ACCOUNT = "account"
+    TECHNICAL = "technical"
+
+
+class ErasureMethod(StrEnum):
+    DELETE = "delete"
+    ANONYMIZE = "anonymize"
+    KEEP = "keep"  # a legal retention obligation (e.g. billing): kept and reported
+
+
+class RetentionAnchor(StrEnum):
+    CREATED_AT = "created_at"
+    LAST_ACTIVITY = "last_activity"
+    ACCOUNT_CLOSED = "account_closed"
+
+
+class SubjectKey(StrEnum):
+    ACCOUNT_ID = "account_id"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SubjectLookup(_Strict):
+    """How to find a subject's items by one identifier."""
+
+    key: SubjectKey
+    attribute: str  # the item attribute holding the identifier
+    index: str | None = None  # GSI to query; None means the attribute is the table's partition key
+    role: Literal["owner", "recipient"] = "owner"  # recipient: an SMS recipient, not the account holder
+
+
+class Erasure(_Strict):
+    method: ErasureMethod
+    fields: list[str] = Field(default_factory=list)  # anonymize: the fields to remove or mask
+    reason: str = ""  # why, when method is keep
+
+
+class Retention(_Strict):
+    period_days: int | None = Field(default=None, ge=1)  # None: kept while the anchor lasts
+    anchor: RetentionAnchor = RetentionAnchor.CREATED_AT
+    anchor_attribute: str = "created_at"  # the item attribute holding the anchor time (ISO 8601)
+    method: ErasureMethod = ErasureMethod.DELETE
+    legal_basis: str
+    reason: str
+
+
+class LegalHold(_Strict):
+    blocks_erasure: bool = True
+    blocks_retention: bool = True
+
+
+class Redaction(_Strict):
+    """What a subject known only by phone (an SMS recipient) must not see of a store's items."""
+
+    recipient_hides: list[str] = Field(default_factory=list)
+
+
+class Store(_Strict):
+    name: str
+    kind: Literal["dynamodb", "s3"]
+    category: Category
+    description: str
+    table_setting: str | None = None  # Settings attribute naming the table (dynamodb)
+    bucket_setting: str | None = None  # Settings attribute naming the bucket (s3)
+    prefix: str | None = None  # s3: key prefix, may contain {account_id}
+    key_attributes: list[str] = Field(default_factory=list)  # dynamodb: hash (and range) key names
+    lookups: list[SubjectLookup]
+    fields: list[str]
+    personal_fields: list[str] = Field(default_factory=list)
+    erasure: Erasure
+    retention: Retention
+    legal_basis: str
+    legal_hold: LegalHold = LegalHold()
+    redaction: Redaction = Redaction()
+
+    @model_validator(mode="after")
+    def _located(self) -> Store:
+        if self.kind == "dynamodb" and not (self.table_setting and self.key_attributes):
+            raise ValueError(f"{self.name}: a dynamodb store needs table_setting and key_attributes")
+        if self.kind == "s3" and not (self.bucket_setting and self.prefix is not None):
+            raise ValueError(f"{self.name}: an s3 store needs bucket_setting and prefix")
+        unknown = set(self.erasure.fields) - set(self.fields)
+        if unknown:
+            raise ValueError(f"{self.name}: erasure fields not in fields: {sorted(unknown)}")
+        return self
+
+
+class DataMap(_Strict):
+    version: str
+    stores: list[Store]
+
+    @model_validator(mode="after")
+    def _unique(self) -> DataMap:
+        names = [s.name for s in self.stores]
+        if len(names) != len(set(names)):
+            raise ValueError("store names must be unique")
+        return self
+
+    def store(self, name: str) -> Store:
+        return next(s for s in self.stores if s.name == name)
+
+
+def parse_datamap(text: str) -> DataMap:
+    return DataMap.model_validate(yaml.safe_load(text))
+
+
+@lru_cache(maxsize=1)
+def load_datamap() -> DataMap:
+    """The checked-in data map; validated once per cold start."""
+    text = (resources.files("privacydesk") / "data" / "datamap.yaml").read_text(encoding="utf-8")
+    return parse_datamap(text)
