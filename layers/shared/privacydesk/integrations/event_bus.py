@@ -1,0 +1,26 @@
+"""Domain events onto the EventBridge bus, behind a small port."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from privacydesk.integrations.aws import client
+from privacydesk.models.events import SOURCE, DomainEvent
+from privacydesk.settings import get_settings
+
+
+class EventPublisher(Protocol):
+    def publish(self, *events: DomainEvent) -> None: ...
+
+
+class EventBridgePublisher:
+    def publish(self, *events: DomainEvent) -> None:
+        bus = get_settings().event_bus_name
+        entries = [
+            {"Source": SOURCE, "DetailType": e.detail_type, "Detail": e.model_dump_json(), "EventBusName": bus}
+            for e in events
+        ]
+        for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
+            reply = client("events").put_events(Entries=entries[start : start + 10])
+            if reply.get("FailedEntryCount"):
+                raise RuntimeError(f"{reply['FailedEntryCount']} events were not accepted by the bus")
