@@ -10,7 +10,7 @@ from typing import Any
 def client(service: str) -> Any:
     import boto3
 
-    return boto3.client(service)  # region and endpoint come from the environment (AWS_ENDPOINT_URL locally)
+    return boto3.client(service)  # type: ignore[call-overload]  # region and endpoint come from the environment (AWS_ENDPOINT_URL locally)
 
 
 def reset_clients() -> None:
