@@ -1,0 +1,74 @@
+"""Cold start: median import time of each handler module in a fresh process, divided by a bare
+`import boto3` measured the same way in the same run. Goal: <= 1.5x."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import BenchResult, Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_COLD_START_RUNS", 9))
+
+PROBE = """
+import importlib.util, sys, time
+start = time.perf_counter()
+{body}
+print(time.perf_counter() - start)
+"""
+
+HANDLER = """
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+"""
+
+
+def _median_seconds(body: str, env: dict[str, str]) -> float:
+    samples = []
+    for _ in range(RUNS):
+        out = subprocess.run(
+            [sys.executable, "-X", "frozen_modules=on", "-c", PROBE.format(body=body)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def main() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "layers" / "shared"),
+        "AWS_DEFAULT_REGION": "ap-southeast-1",
+        "AWS_REGION": "ap-southeast-1",
+        "POWERTOOLS_SERVICE_NAME": "privacydesk",
+        "POWERTOOLS_METRICS_NAMESPACE": "PrivacyDesk",
+    }
+    baseline = _median_seconds("import boto3", env)
+    result = BenchResult("cold start (import time)", details={"runs_per_module": RUNS, "baseline_s": baseline})
+    result.figures.append(Figure("import boto3 (baseline)", baseline * 1000, "ms"))
+    for handler in sorted((ROOT / "functions").glob("*/handler.py")):
+        seconds = _median_seconds(HANDLER.format(path=str(handler)), env)
+        figure = Figure(
+            f"{handler.parent.name}",
+            seconds * 1000,
+            "ms",
+            baseline=baseline * 1000,
+            baseline_label="import boto3",
+            goal="<= 1.5x",
+        )
+        figure.ok = figure.ratio is not None and figure.ratio <= 1.5
+        result.figures.append(figure)
+    result.emit()
+
+
+if __name__ == "__main__":
+    main()
