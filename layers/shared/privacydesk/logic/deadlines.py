@@ -12,8 +12,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 
 @dataclass(frozen=True)
 class BusinessCalendar:
@@ -76,8 +74,10 @@ class BusinessCalendar:
 
 
 @lru_cache(maxsize=32)
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
+def _holidays(country: str, year: int) -> dict[date, str]:
+    import holidays  # imported on first use: it is heavy and cold paths like GET routes never need it
+
+    return dict(holidays.country_holidays(country, years=year))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from privacydesk.integrations.mailer import OutgoingEmail
 from privacydesk.logic import notifications
 from privacydesk.logic.deadlines import clocks_for
@@ -53,6 +50,8 @@ class Receipt:
 
 
 def normalise_email(raw: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # first use only: keeps cold start light
+
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
@@ -60,6 +59,8 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_phone(raw: str) -> str:
+    import phonenumbers  # first use only: keeps cold start light
+
     try:
         number = phonenumbers.parse(raw.strip(), DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as error:
