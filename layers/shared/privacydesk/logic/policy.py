@@ -144,16 +144,7 @@ def _in_force(versions: list[PolicyVersion], now: datetime) -> PolicyVersion | N
 
 
 def _summary_of(version: PolicyVersion, status: VersionStatus) -> VersionSummary:
-    return VersionSummary(
-        version=version.version,
-        title=version.title,
-        last_updated=version.last_updated,
-        effective_at=version.effective_at,
-        significant=version.significant,
-        summary=version.summary,
-        published_at=version.published_at,
-        status=status,
-    )
+    return VersionSummary(**version.model_dump(exclude={"body_markdown"}), status=status)
 
 
 def list_versions(store: VersionStore, now: datetime) -> list[VersionSummary]:

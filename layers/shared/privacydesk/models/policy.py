@@ -84,16 +84,7 @@ class PolicyDraft(BaseModel):
     body: str = Field(min_length=1, max_length=MAX_POLICY_MARKDOWN_CHARS, description="The policy in Markdown.")
 
     def to_version(self, published_at: datetime) -> PolicyVersion:
-        return PolicyVersion(
-            version=self.version,
-            title=self.title,
-            last_updated=self.last_updated,
-            effective_at=self.effective_at,
-            significant=self.significant,
-            summary=self.summary,
-            body_markdown=self.body,
-            published_at=published_at,
-        )
+        return PolicyVersion(**self.model_dump(exclude={"body"}), body_markdown=self.body, published_at=published_at)
 
 
 class VersionSummary(BaseModel):
