@@ -117,10 +117,18 @@ def test_updating_a_missing_notice_is_a_404(stack: Harness):
 
 def test_a_chosen_notice_id_cannot_be_taken_twice(stack: Harness):
     notice_id = f"outage-{uuid.uuid4().hex[:8]}"
-    assert _create(stack, notice_id=notice_id).status == 201
-    again = _create(stack, notice_id=notice_id)
+    assert _create(stack, notice_id=notice_id, title="Outage").status == 201
+    again = _create(stack, notice_id=notice_id, title="Another outage")
     assert again.status == 409
     assert again.json()["error"]["code"] == "notice_exists"
+
+
+def test_sending_the_same_notice_again_is_a_replay_not_a_second_banner(stack: Harness):
+    notice = {"notice_id": f"retry-{uuid.uuid4().hex[:8]}", "title": "Retried notice", **_window(-1, 1)}
+    first = _create(stack, **notice)
+    again = _create(stack, **notice)
+    assert (first.status, again.status) == (201, 200)
+    assert [n["title"] for n in stack.http("GET", "/v1/notices").json()].count("Retried notice") == 1
 
 
 @pytest.mark.parametrize(

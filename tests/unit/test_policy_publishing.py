@@ -172,7 +172,8 @@ class NoticeMemory:
 
 def test_a_notice_without_an_id_gets_one_from_its_title():
     draft = NoticeDraft(title="Important Notice: SMS Fallback Route!", starts_at=NOW)
-    notice = policy.create_notice(draft, NoticeMemory())
+    notice, created = policy.create_notice(draft, NoticeMemory())
+    assert created
     assert notice.notice_id.startswith("important-notice-sms-fallback-route-")
 
 

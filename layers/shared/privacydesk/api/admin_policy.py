@@ -38,11 +38,15 @@ def list_notices() -> list[Notice]:
     return policy.list_notices(policies)
 
 
-@router.post("/v1/admin/notices", summary="Create a notice (banner)")
+@router.post(
+    "/v1/admin/notices",
+    summary="Create a notice (banner); with a notice_id, the same notice again is a replay",
+    responses={201: {"description": "Created"}, 200: {"description": "Already created with this content"}},
+)
 def create_notice(draft: NoticeDraft) -> tuple[Notice, int]:
-    notice = policy.create_notice(draft, policies)
-    logger.info("notice created", extra={"notice_id": notice.notice_id})
-    return notice, 201
+    notice, created = policy.create_notice(draft, policies)
+    logger.info("notice created", extra={"notice_id": notice.notice_id, "newly_created": created})
+    return notice, 201 if created else 200
 
 
 @router.get("/v1/admin/notices/<notice_id>", summary="One notice")

@@ -280,9 +280,17 @@ def current_notices(store: NoticeStore, now: datetime) -> list[Notice]:
     return active_notices(store.notices(), now)
 
 
-def create_notice(draft: NoticeDraft, store: NoticeStore) -> Notice:
+def create_notice(draft: NoticeDraft, store: NoticeStore) -> tuple[Notice, bool]:
+    """Create a notice; returns it and whether it is new. With a chosen id, sending the same
+    notice again is a replay (not a second banner); different content under a taken id is a conflict."""
     notice_id = draft.notice_id or f"{_slug(draft.title)}-{uuid.uuid4().hex[:8]}"
-    return store.put_notice(draft.to_notice(notice_id), must_exist=False)
+    notice = draft.to_notice(notice_id)
+    try:
+        return store.put_notice(notice, must_exist=False), True
+    except Conflict:
+        if store.get_notice(notice_id) == notice:
+            return notice, False
+        raise
 
 
 def update_notice(notice_id: str, fields: NoticeFields, store: NoticeStore) -> Notice:
