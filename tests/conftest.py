@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support.harness import Harness, fake_aws_environment
+from tests.support.standin import running
+
+__all__ = ["running", "stack"]
 
 fake_aws_environment()
 

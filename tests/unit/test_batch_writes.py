@@ -16,6 +16,9 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def table():
+    # A name of its own: when the integration stack's session-wide mock_aws is active, the nested
+    # mock_aws here shares its state, and a second table "t" would already exist.
+    name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
         name = f"t-{uuid.uuid4().hex[:8]}"  # another mock (the session stack) may be active around this one

@@ -6,12 +6,14 @@ Every error body is `{"error": {"code", "message"}}`; validation errors add `fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from privacydesk.logic.errors import DomainError
 from privacydesk.observability import logger
@@ -25,11 +27,21 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     )
 
 
-def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+ResponseDecorator = Callable[[Response[Any], BaseProxyEvent | None], Response[Any]]
+
+
+def install_error_handlers(app: APIGatewayHttpResolver, decorate: ResponseDecorator | None = None) -> None:
+    """Register the error mapping. `decorate` adds an app's common headers to error replies too
+    (exception handlers run outside the middleware stack)."""
+
+    def reply(status: int, code: str, message: str, **extra: Any) -> Response[Any]:
+        response = error_response(status, code, message, **extra)
+        return decorate(response, app.current_event) if decorate else response
+
     @app.exception_handler(DomainError)
     def on_domain_error(error: DomainError) -> Response[Any]:
         logger.info("domain error", extra={"code": error.code, "status": error.status})
-        return error_response(error.status, error.code, error.message)
+        return reply(error.status, error.code, error.message)
 
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(error: RequestValidationError) -> Response[Any]:
@@ -38,14 +50,14 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
             for item in error.errors()
         ]
         code = "invalid_json" if any(f["type"] == "json_invalid" for f in fields) else "invalid_request"
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, code, "The request is not valid.", fields=fields)
+        return reply(HTTPStatus.UNPROCESSABLE_ENTITY, code, "The request is not valid.", fields=fields)
 
     @app.not_found
     def on_not_found(_: NotFoundError) -> Response[Any]:
-        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such route.")
+        return reply(HTTPStatus.NOT_FOUND, "route_not_found", "No such route.")
 
     @app.exception_handler(Exception)
     def on_unexpected(error: Exception) -> Response[Any]:
         # A bug, not bad input: log the type only (the message may echo user data).
         logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        return reply(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")

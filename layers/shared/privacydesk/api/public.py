@@ -9,9 +9,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from privacydesk import __version__
 from privacydesk.api import pages, policy_routes, request_routes
 from privacydesk.api.errors import install_error_handlers
+from privacydesk.api.policy_headers import PolicyHeaders
 
+policy_headers = PolicyHeaders()
 app = APIGatewayHttpResolver(enable_validation=True)
-install_error_handlers(app)
+app.use([policy_headers])  # every reply links the policy (RFC 6903) and names its version
+install_error_handlers(app, decorate=policy_headers.add_to)
 app.include_router(policy_routes.router)
 app.include_router(request_routes.router)
 app.include_router(pages.router)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from privacydesk.dal.base import table
-from privacydesk.logic.errors import Conflict
+from privacydesk.logic.errors import Conflict, NotFound
 from privacydesk.models.policy import Notice, PolicyVersion, Severity
 
 VERSION_PK = "VERSION"
@@ -79,6 +79,15 @@ class PolicyRepository:
         effective = [_version_of(r) for r in PolicyVersionRecord.query(VERSION_PK) if r.effective_at <= now]
         return max(effective, key=lambda v: (v.effective_at, v.version), default=None)
 
+    def current_version_id(self, now: datetime) -> str | None:
+        """The id of the latest version in effect, reading only ids and dates (not the bodies)."""
+        effective = [
+            (r.effective_at, r.sk)
+            for r in PolicyVersionRecord.query(VERSION_PK, attributes_to_get=["sk", "effective_at"])
+            if r.effective_at <= now
+        ]
+        return max(effective)[1] if effective else None
+
     def versions(self) -> list[PolicyVersion]:
         return sorted(
             (_version_of(r) for r in PolicyVersionRecord.query(VERSION_PK)),
@@ -118,19 +127,41 @@ class PolicyRepository:
     def notices(self) -> list[Notice]:
         return [_notice_of(r) for r in NoticeRecord.query(NOTICE_PK)]
 
+    def get_notice(self, notice_id: str) -> Notice | None:
+        try:
+            return _notice_of(NoticeRecord.get(NOTICE_PK, notice_id))
+        except NoticeRecord.DoesNotExist:
+            return None
+
     def put_notice(self, notice: Notice, *, must_exist: bool | None = None) -> Notice:
+        """Save a notice. `must_exist=True` updates only (404 if missing), `False` creates only (409 if taken)."""
         condition: Condition | None = None
         if must_exist is True:
             condition = NoticeRecord.sk.exists()
         elif must_exist is False:
             condition = NoticeRecord.sk.does_not_exist()
-        NoticeRecord(
-            pk=NOTICE_PK,
-            sk=notice.notice_id,
-            title=notice.title,
-            body=notice.body,
-            severity=notice.severity.value,
-            starts_at=notice.starts_at,
-            ends_at=notice.ends_at,
-        ).save(condition=condition)
+        try:
+            NoticeRecord(
+                pk=NOTICE_PK,
+                sk=notice.notice_id,
+                title=notice.title,
+                body=notice.body,
+                severity=notice.severity.value,
+                starts_at=notice.starts_at,
+                ends_at=notice.ends_at,
+            ).save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            if must_exist:
+                raise NotFound(f"notice {notice.notice_id} does not exist", code="notice_not_found") from error
+            raise Conflict(f"notice {notice.notice_id} already exists", code="notice_exists") from error
         return notice
+
+    def delete_notice(self, notice_id: str) -> None:
+        try:
+            NoticeRecord(pk=NOTICE_PK, sk=notice_id).delete(condition=NoticeRecord.sk.exists())
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"notice {notice_id} does not exist", code="notice_not_found") from error
+            raise

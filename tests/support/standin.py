@@ -1,0 +1,97 @@
+"""The real stand-in (`python -m local.run`), started once per session on free loopback ports.
+
+Shared by tests/e2e and tests/browser through the `running` fixture in tests/conftest.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.support.harness import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningStack:
+    info: dict[str, Any]
+    stack_file: Path
+    log_file: Path
+
+    @property
+    def api(self) -> str:
+        return str(self.info["api_url"])
+
+    def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
+        params = {"to": to} if to else {}
+        reply = requests.get(f"{self.api}/_local/outbox", params=params, timeout=30)
+        reply.raise_for_status()
+        messages: list[dict[str, Any]] = reply.json()
+        return messages
+
+    def drain(self) -> None:
+        requests.post(f"{self.api}/_local/drain", timeout=120).raise_for_status()
+
+    def tick(self, function: str | None = None) -> Any:
+        reply = requests.post(f"{self.api}/_local/tick", params={"function": function} if function else {}, timeout=300)
+        reply.raise_for_status()
+        return reply.json()
+
+    def logs(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    folder = tmp_path_factory.mktemp("standin")
+    stack_file = folder / "stack.json"
+    log_file = folder / "standin.log"
+    port, smtp_port = _free_port(), _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local.run",
+                "--port",
+                str(port),
+                "--smtp-port",
+                str(smtp_port),
+                "--stack-file",
+                str(stack_file),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not stack_file.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the stand-in did not start:\n{log_file.read_text()[-4000:]}")
+            time.sleep(0.2)
+        yield RunningStack(json.loads(stack_file.read_text()), stack_file, log_file)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
