@@ -21,7 +21,6 @@ def table():
     name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
-        name = f"t-{uuid.uuid4().hex[:8]}"  # another mock (the session stack) may be active around this one
         boto3.client("dynamodb").create_table(
             TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
