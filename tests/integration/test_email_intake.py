@@ -220,10 +220,24 @@ def test_an_emailed_access_request_notifies_only_the_registered_address_after_ve
     from privacydesk.models.requests import PrivacyRequest
 
     email = registered()
-    outcome = deliver(
-        stack, compose(email, "Access", "Send me a copy of my data.", reply_to=unique_email("other"))
-    )
+    outcome = deliver(stack, compose(email, "Access", "Send me a copy of my data.", reply_to=unique_email("other")))
     token = verification_token(stack, email, outcome["request_id"])
     assert stack.http("POST", f"/v1/requests/{outcome['request_id']}/verify", {"token": token}).status == 200
     request = PrivacyRequest.model_validate(request_detail(stack, outcome["request_id"])["request"])
     assert notify_address(request) == email
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("deletion_request.json", {"outcome": "request", "type": "delete", "status": "pending_verification"}),
+        ("dmarc_fail_spoof.json", {"outcome": "request", "type": "delete", "status": "on_hold"}),
+        ("virus_quarantined.json", {"outcome": "review", "reason": "virus"}),
+        ("raw_message_missing.json", {"outcome": "review", "reason": "raw_message_missing"}),
+    ],
+)
+def test_event_files_name_seeded_messages_and_end_as_documented(stack: Harness, name: str, expected: dict):
+    from tests.support.harness import event_file
+
+    (outcome,) = stack.invoke("EmailIntakeFunction", event_file(f"email_intake/{name}"))["results"]
+    assert outcome == {**outcome, **expected}

@@ -20,7 +20,7 @@ from privacydesk.dal.review_queue import ReviewRepository
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic.email_intake import EmailPorts, InboundMail, intake_email
 from privacydesk.logic.email_trust import Verdicts
-from privacydesk.observability import logger
+from privacydesk.observability import logger, metrics
 from privacydesk.settings import get_settings, on_reload
 
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than Lambda's async retries (6 hours) and SES redelivery
@@ -95,4 +95,7 @@ def intake_records(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
         results.append(
             process_once(message={"message_id": mail.message_id, "bucket": mail.bucket, "verdicts": verdicts})
         )
+    for result in results:
+        # EmailIntakeRequest / EmailIntakeReview / EmailIntakeRejected: what the DPO's alarms watch.
+        metrics.add_metric(name=f"EmailIntake{str(result['outcome']).title()}", unit="Count", value=1)
     return results
