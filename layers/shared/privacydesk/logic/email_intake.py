@@ -133,6 +133,10 @@ def _details(parsed: ParsedEmail) -> str:
     return text[:DETAILS_CHARS]
 
 
+class StreamFailed(Exception):
+    """Reading the raw message from the store failed (transient): let Lambda's async retries run."""
+
+
 def _read(mail: InboundMail, ports: EmailPorts) -> ParsedEmail | ReviewReason:
     try:
         stream = ports.objects.open(mail.bucket, mail.key)
@@ -142,15 +146,23 @@ def _read(mail: InboundMail, ports: EmailPorts) -> ParsedEmail | ReviewReason:
 
     def counted() -> Iterator[bytes]:
         nonlocal size
-        for chunk in _chunks(stream):
-            size += len(chunk)
-            yield chunk
+        try:
+            for chunk in _chunks(stream):
+                size += len(chunk)
+                yield chunk
+        except Exception as error:
+            raise StreamFailed(type(error).__name__) from error
 
     try:
         message = parse_chunks(counted())
         return read_message(message, size)
-    except Exception:  # noqa: BLE001 - anything unreadable is kept and listed, never lost
-        logger.exception("email could not be parsed", extra={"message_id": mail.message_id})
+    except StreamFailed:
+        raise
+    except Exception as error:  # noqa: BLE001 - anything unreadable is kept and listed, never lost
+        # The type only: a parser's message may quote the mail (personal data).
+        logger.warning(
+            "email could not be parsed", extra={"message_id": mail.message_id, "error_type": type(error).__name__}
+        )
         return ReviewReason.UNPARSEABLE
     finally:
         close = getattr(stream, "close", None)
