@@ -16,8 +16,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def table():
-    # A fresh name per test: inside the integration tests' session-wide mock_aws, a nested
-    # mock_aws does not reset the backend when it exits, so a fixed name would already exist.
+    # A name of its own: when the integration stack's session-wide mock_aws is active, the nested
+    # mock_aws here shares its state, and a second table "t" would already exist.
     name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
