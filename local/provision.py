@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from samtranslator.translator.transform import transform
 
-from local import sam_template
+from local import receipt_rules, sam_template
 
 STACK_NAME = "privacydesk-local"
 ARTIFACT_BUCKET = "privacydesk-local-artifacts"
@@ -170,6 +170,10 @@ def _collect_attributes(stack: LocalStack, client: Any) -> None:
             }
         elif kind == "AWS::SNS::Topic":
             stack.attributes[logical_id] = {"TopicArn": physical_id}
+        elif kind == "AWS::Lambda::Function":
+            stack.attributes[logical_id] = {
+                "Arn": f"arn:aws:lambda:{stack.region}:{stack.account}:function:{physical_id}"
+            }
 
 
 def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
@@ -199,6 +203,7 @@ def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
     client("sesv2").create_email_identity(EmailIdentity=sender.split("@", 1)[1])
     client("ses").verify_domain_identity(Domain=sender.split("@", 1)[1])
     _route_eventbridge_rules(stack, client)
+    receipt_rules.apply(stack, client, _resolve_deep)
 
 
 def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:

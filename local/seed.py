@@ -15,7 +15,9 @@ from privacydesk.dal.reference_stores import (
     TechnicalEventRecord,
     expiry_bucket,
 )
+from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic.policy import initial_policy
+from privacydesk.settings import get_settings
 
 # The demo people. Tests look for these values in logs to prove no PII is written there.
 DEMO_ACCOUNTS: list[dict[str, Any]] = [
@@ -43,6 +45,27 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
 ]
 # Someone who never signed up but received SMS from an account: a subject known only by phone.
 DEMO_SMS_RECIPIENTS = ["+639175550101", "+639175550102"]
+
+# Raw inbound mail as SES's S3 action stores it, named by the events in events/email_intake/
+# (so `make invoke FN=EmailIntakeFunction EVENT=events/email_intake/deletion_request.json` has a message to read).
+DEMO_INBOUND_MAIL: dict[str, bytes] = {
+    "demo-ana-deletion-0001": (
+        b"Authentication-Results: inbound-smtp.example; spf=pass; dkim=pass; dmarc=pass\r\n"
+        b"From: Ana Santos <ana.santos@example.com>\r\nTo: privacy@example.com\r\n"
+        b"Subject: Please delete my data\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+        b"Hello, please delete all my personal data. I no longer use Santos Bakery's SMS account.\r\n"
+    ),
+    "demo-ana-spoofed-0001": (
+        b"Authentication-Results: inbound-smtp.example; spf=fail; dkim=fail; dmarc=fail\r\n"
+        b"From: Ana Santos <ana.santos@example.com>\r\nReply-To: helper@attacker.example\r\n"
+        b"To: privacy@example.com\r\nSubject: Delete my data\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=UTF-8\r\n\r\nDelete my account and all my data today.\r\n"
+    ),
+    "demo-virus-0001": (
+        b"From: Ben Cruz <ben.cruz@example.com>\r\nTo: privacy@example.com\r\nSubject: Invoice\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nSee the attached invoice.\r\n"
+    ),
+}
 
 RETENTION_DAYS = {"message_logs": 180, "api_usage": 395, "technical_events": 90}
 
@@ -138,7 +161,14 @@ def seed_accounts(now: datetime, extra_accounts: int = 0) -> None:
                 )
 
 
+def seed_inbound_mail() -> None:
+    store, bucket = S3ObjectStore(), get_settings().inbound_bucket
+    for message_id, raw in DEMO_INBOUND_MAIL.items():
+        store.put(bucket, f"inbound/{message_id}", raw, content_type="message/rfc822")
+
+
 def seed_all(now: datetime | None = None, extra_accounts: int = 0) -> None:
     moment = now or datetime.now(UTC)
     seed_policy(moment)
     seed_accounts(moment, extra_accounts)
+    seed_inbound_mail()

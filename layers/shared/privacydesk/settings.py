@@ -16,6 +16,7 @@ class Settings:
     delivery_ledger_table: str = "privacydesk-delivery-ledger"
     tokens_table: str = "privacydesk-tokens"
     idempotency_table: str = "privacydesk-idempotency"
+    review_table: str = "privacydesk-review"
     accounts_table: str = "privacydesk-accounts"
     message_logs_table: str = "privacydesk-message-logs"
     api_usage_table: str = "privacydesk-api-usage"
@@ -26,6 +27,7 @@ class Settings:
     sender_email: str = "privacy@example.com"
     dpo_email: str = "dpo@example.com"
     public_base_url: str = ""
+    api_base_url: str = ""  # the HTTP API's own URL: links in mail sent outside an HTTP call
     unverified_expiry_days: int = 14
     aws_region: str = "ap-southeast-1"
 

@@ -13,6 +13,7 @@ class ObjectStore(Protocol):
     def open(self, bucket: str, key: str) -> IO[bytes]: ...
     def presigned_get(self, bucket: str, key: str, expires_in_seconds: int) -> str: ...
     def delete_all_versions(self, bucket: str, prefix: str) -> int: ...
+    def move(self, bucket: str, source_key: str, target_key: str) -> None: ...
 
 
 class S3ObjectStore:
@@ -25,9 +26,29 @@ class S3ObjectStore:
             client("s3").upload_fileobj(body, bucket, key, ExtraArgs={"ContentType": content_type})
 
     def open(self, bucket: str, key: str) -> IO[bytes]:
-        """A streaming body: read it in chunks, never whole (inbound mail goes up to 40 MB)."""
-        stream: IO[bytes] = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        """A streaming body: read it in chunks, never whole (inbound mail goes up to 40 MB).
+
+        Raises FileNotFoundError when there is no such object.
+        """
+        s3 = client("s3")
+        try:
+            stream: IO[bytes] = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except s3.exceptions.NoSuchKey as error:
+            raise FileNotFoundError(f"s3://{bucket}/{key}") from error
         return stream
+
+    def move(self, bucket: str, source_key: str, target_key: str) -> None:
+        """Copy within the bucket (server-side, any size), then delete the source."""
+        from botocore.exceptions import ClientError
+
+        s3 = client("s3")
+        try:
+            s3.copy({"Bucket": bucket, "Key": source_key}, bucket, target_key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise FileNotFoundError(f"s3://{bucket}/{source_key}") from error
+            raise
+        s3.delete_object(Bucket=bucket, Key=source_key)
 
     def presigned_get(self, bucket: str, key: str, expires_in_seconds: int) -> str:
         url: str = client("s3").generate_presigned_url(

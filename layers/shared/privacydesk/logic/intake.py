@@ -102,20 +102,27 @@ def submit(
     source_ref: str | None = None,
     trust: dict[str, object] | None = None,
     notify_to: str | None = None,
+    hold_reason: str | None = None,
+    attachments: list[dict[str, object]] | None = None,
 ) -> Receipt:
     """Record a request and start verification. Duplicates come back as the open request.
 
     `notify_to` overrides where the verification goes (email intake: the registered address).
+    `hold_reason` records a request whose sender could not be trusted (email intake: DMARC or spam
+    failure, unregistered sender): it is kept on hold for the DPO, with no challenge and no notice
+    to anyone, and it neither merges with nor counts against the subject's trusted requests.
     """
     _check_shape(new)
     subject = subject_of(new)
-    recent = services.requests.by_subject(subject.key)
+    recent = [r for r in services.requests.by_subject(subject.key) if not _untrusted(r)]
     day_ago = now - timedelta(days=1)
-    if sum(1 for r in recent if r.received_at >= day_ago) >= services.config.max_requests_per_subject_per_day:
+    if hold_reason is None and (
+        sum(1 for r in recent if r.received_at >= day_ago) >= services.config.max_requests_per_subject_per_day
+    ):
         raise TooManyRequests(
             "too many requests for this contact today; try again tomorrow", code="subject_rate_limited"
         )
-    duplicate = next((r for r in recent if r.is_open and r.type == new.type), None)
+    duplicate = None if hold_reason else next((r for r in recent if r.is_open and r.type == new.type), None)
     if duplicate is not None:
         if duplicate.status == RequestStatus.PENDING_VERIFICATION:
             _send_challenge(duplicate, now, services, notify_to=notify_to, store=True)
@@ -125,10 +132,15 @@ def submit(
     clocks = clocks_for(now, services.config.clock_policy)
     status_token = new_token()
     is_inquiry = new.type == RequestType.INQUIRY
+    held = hold_reason is not None
+    if is_inquiry:
+        status = RequestStatus.RECEIVED
+    else:
+        status = RequestStatus.ON_HOLD if held else RequestStatus.PENDING_VERIFICATION
     request = PrivacyRequest(
         request_id=request_id,
         type=new.type,
-        status=RequestStatus.RECEIVED if is_inquiry else RequestStatus.PENDING_VERIFICATION,
+        status=status,
         channel=channel,
         subject=subject,
         details=new.details,
@@ -142,11 +154,13 @@ def submit(
         approval_required=new.type in services.config.approval_required_for,
         source_ref=source_ref,
         trust=dict(trust or {}),
+        hold_reason=hold_reason if status == RequestStatus.ON_HOLD else None,
+        attachments=list(attachments or []),
         status_token_hash=hash_secret(status_token, context=request_id),
     )
     challenge = None
     secret = None
-    if not is_inquiry:
+    if not is_inquiry and not held:
         secret, challenge = challenge_for(request_id, "email_link" if (notify_to or subject.email) else "sms_code", now)
     services.requests.create(
         request,
@@ -156,7 +170,7 @@ def submit(
     )
     if secret and challenge:
         _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to)
-    elif is_inquiry and (notify_to or subject.email):
+    elif is_inquiry and not held and (notify_to or subject.email):
         safe_send(
             services,
             "inquiry_received",
@@ -172,6 +186,11 @@ def submit(
         )
     )
     return Receipt(request=request, status_token=status_token)
+
+
+def _untrusted(request: PrivacyRequest) -> bool:
+    """An emailed request recorded as unverified (see `hold_reason`): the DPO's, not the subject's."""
+    return request.trust.get("verified") is False
 
 
 def _send_challenge(

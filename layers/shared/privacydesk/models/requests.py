@@ -108,6 +108,7 @@ class PrivacyRequest(BaseModel):
     outcome: dict[str, Any] = Field(default_factory=dict)  # fulfilment's report (counts, kept records)
     source_ref: str | None = None  # email: s3://bucket/key of the raw message
     trust: dict[str, Any] = Field(default_factory=dict)  # email: verdicts and why it is (un)verified
+    attachments: list[dict[str, Any]] = Field(default_factory=list)  # email: files kept in S3, never opened
     status_token_hash: str | None = None
     version: int = 0  # optimistic lock for conditional writes
 

@@ -1,0 +1,14 @@
+"""Email intake: SES receiving (raw message in S3) -> a request or a review entry."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from privacydesk.api.email_events import intake_records
+from privacydesk.observability import logger, metrics
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return {"results": intake_records(event, context)}
