@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.clock import utc_now
@@ -20,9 +19,9 @@ accounts, queue, ledger, bus = AccountDirectory(), SqsRecipientQueue(), Delivery
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    envelope = parse(event=event, model=EventBridgeModel)
-    request = DispatchRequest.model_validate(envelope.detail)
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    request = DispatchRequest.model_validate(event.detail)
     outcome = dispatch(
         request.version,
         request.significant,  # the rule matches significant=true only; checked again here

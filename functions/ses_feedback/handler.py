@@ -3,8 +3,7 @@ set, from the default EventBridge bus -> the delivery ledger and the suppression
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.clock import utc_now
@@ -19,9 +18,9 @@ ledger, suppressions = DeliveryLedger(), SuppressionList()
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    envelope = parse(event=event, model=EventBridgeModel)
-    ses_event = SesSendingEvent.model_validate(envelope.detail)
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    ses_event = SesSendingEvent.model_validate(event.detail)
     outcome = apply_feedback(ses_event, ledger=ledger, suppressions=suppressions, now=utc_now())
     logger.info(
         "ses event",

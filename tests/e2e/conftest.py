@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,9 @@ class RunningStack:
         return self.log_file.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    folder = tmp_path_factory.mktemp("standin")
+@contextmanager
+def _stand_in(folder: Path, *extra_args: str) -> Iterator[RunningStack]:
+    """`python -m local.run` on free loopback ports, stopped when the context ends."""
     stack_file = folder / "stack.json"
     log_file = folder / "standin.log"
     port, smtp_port = _free_port(), _free_port()
@@ -74,6 +75,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 str(smtp_port),
                 "--stack-file",
                 str(stack_file),
+                *extra_args,
             ],
             cwd=ROOT,
             stdout=log,
@@ -93,3 +95,16 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with _stand_in(tmp_path_factory.mktemp("standin")) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def running_500_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A second stand-in whose accounts table holds exactly 500 accounts (3 named + 497 synthetic)."""
+    with _stand_in(tmp_path_factory.mktemp("standin500"), "--accounts", "497") as stack:
+        yield stack

@@ -124,6 +124,11 @@ class DeliveryLedger:
         except DeliveryLedgerRecord.DoesNotExist:
             return None
 
+    def handled(self, version: str, account_ids: list[str]) -> set[str]:
+        """Which of these accounts already have an entry for the version (one consistent BatchGetItem)."""
+        keys = [(version, account_id) for account_id in dict.fromkeys(account_ids)]
+        return {r.account_id for r in DeliveryLedgerRecord.batch_get(keys, consistent_read=True)}
+
     def create(self, version: str, account_id: str, status: DeliveryStatus, now: datetime, detail: str = "") -> bool:
         """The conditional put: False if this (version, account) already has an entry."""
         record = DeliveryLedgerRecord(

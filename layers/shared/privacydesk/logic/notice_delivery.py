@@ -27,7 +27,7 @@ from typing import Protocol
 from privacydesk.integrations.mailer import Mailer
 from privacydesk.logic.notice_email import notice_email
 from privacydesk.logic.token_bucket import Grant
-from privacydesk.models.notices import DeliveryEntry, DeliveryStatus, RecipientBatch
+from privacydesk.models.notices import DeliveryStatus, RecipientBatch
 from privacydesk.models.policy import PolicyVersion
 
 CLOSED = "closed"
@@ -71,7 +71,7 @@ class Suppressions(Protocol):
 
 
 class Ledger(Protocol):
-    def get(self, version: str, account_id: str) -> DeliveryEntry | None: ...
+    def handled(self, version: str, account_ids: list[str]) -> set[str]: ...
     def create(
         self, version: str, account_id: str, status: DeliveryStatus, now: datetime, detail: str = ""
     ) -> bool: ...
@@ -141,7 +141,8 @@ def deliver_batch(batch: RecipientBatch, ctx: SendingContext) -> BatchReport:
     if not version.significant:
         report.outcomes["minor_change"] += len(batch.account_ids)
         return report  # a minor change is never mailed, whatever put it on the queue
-    pending = [a for a in dict.fromkeys(batch.account_ids) if ctx.ledger.get(batch.version, a) is None]
+    handled = ctx.ledger.handled(batch.version, batch.account_ids)
+    pending = [a for a in dict.fromkeys(batch.account_ids) if a not in handled]
     report.outcomes["already_handled"] += len(batch.account_ids) - len(pending)
     if not pending:
         return report
