@@ -133,14 +133,13 @@ def test_significant_change_reaches_500_accounts_once_even_after_a_forced_redeli
             QueueUrl=running.info["physical"]["NoticeSendQueue"],
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[start : start + 10])],
         )
-    publish_again = {"version": version}
     with pointed_at(running):
         from privacydesk.integrations.event_bus import EventBridgePublisher
         from privacydesk.models.events import PolicyPublished
 
         EventBridgePublisher().publish(
             PolicyPublished(
-                **publish_again,
+                version=version,
                 significant=True,
                 effective_at=datetime.now(UTC) + timedelta(days=30),
                 occurred_at=datetime.now(UTC),
