@@ -75,15 +75,15 @@ def test_notice_says_what_changed_when_and_where_to_read_it(stack: Harness):
     version, account = unique("2026-text"), unique("acct-text")
     add_account(stack, account, f"{account}@example.com")
     effective = publish_version(
-        stack, version, significant=True, effective_at=datetime(2026, 3, 1, tzinfo=UTC), summary="New sub-processor."
+        stack, version, significant=True, effective_at=datetime(2031, 3, 1, tzinfo=UTC), summary="New sub-processor."
     )
-    assert effective.year == 2026
+    assert effective.year == 2031
     stack.invoke("NoticeSenderFunction", batch_event(version, [account]))
     (mail,) = notices_for(stack, version, to=f"{account}@example.com")
     assert version in mail["text"]
     assert "Last Updated:" in mail["text"]
     assert "New sub-processor." in mail["text"]
-    assert "01 March 2026" in mail["text"]
+    assert "01 March 2031" in mail["text"]
     assert "http://127.0.0.1:3000/privacy" in mail["text"]
     assert not any(name.lower() == "list-unsubscribe" for name in mail["headers"])
     assert "not a marketing email" in mail["text"]
@@ -179,27 +179,32 @@ def test_progress_needs_the_admin_identity(stack: Harness):
 
 
 def test_accounts_that_kept_using_the_api_after_the_effective_date_have_accepted(stack: Harness):
+    from privacydesk.dal.delivery_ledger import DeliveryLedger
+    from privacydesk.dal.notice_recipients import ApiUsage
+    from privacydesk.dal.policy_store import PolicyRepository
     from privacydesk.dal.reference_stores import ApiUsageRecord
+    from privacydesk.logic.notice_acceptance import record_acceptances
 
     version = unique("2026-accept")
     active, idle = unique("acct-active"), unique("acct-idle")
     add_account(stack, active, f"{active}@example.com")
     add_account(stack, idle, f"{idle}@example.com")
-    effective = publish_version(stack, version, significant=True, effective_at=datetime.now(UTC) - timedelta(days=2))
+    # Effective in the future, so the shared stack's current policy stays the seeded one; the
+    # daily job is then run "two days after" the effective date.
+    effective = publish_version(stack, version, significant=True)
     assert _dispatch(stack, version, True, effective)["result"] == "completed"
     assert send_all(stack, take_queued(stack, version)) == []
     used_at = effective + timedelta(hours=5)
-    stack.runner.activate("NoticeSenderFunction")
-    ApiUsageRecord(
-        account_id=active, usage_id=f"{used_at.isoformat()}#0001", endpoint="/api/v1/sms", at=used_at.isoformat()
-    ).save()
-    before = effective - timedelta(days=1)
-    ApiUsageRecord(
-        account_id=idle, usage_id=f"{before.isoformat()}#0001", endpoint="/api/v1/sms", at=before.isoformat()
-    ).save()
+    stack.runner.activate("NoticeAcceptanceFunction")
+    for account, at in ((active, used_at), (idle, effective - timedelta(days=1))):
+        ApiUsageRecord(
+            account_id=account, usage_id=f"{at.isoformat()}#0001", endpoint="/api/v1/sms", at=at.isoformat()
+        ).save()
 
-    result = stack.invoke("NoticeAcceptanceFunction", {"source": "aws.scheduler", "detail": {}})
-    assert any(r["version"] == version for r in result["versions"])
+    reports = record_acceptances(
+        effective + timedelta(days=2), catalog=PolicyRepository(), ledger=DeliveryLedger(), usage=ApiUsage()
+    )
+    assert any(r.version == version and r.accepted_now >= 1 for r in reports)
 
     accepted = ledger_entry(stack, version, active)
     assert accepted.sent_at is not None  # when it was notified

@@ -23,6 +23,8 @@ def table():
             BillingMode="PAY_PER_REQUEST",
         )
         yield "t"
+        # Under the integration tests' session-wide mock_aws this mock nests and keeps state: clean up.
+        boto3.client("dynamodb").delete_table(TableName="t")
         reset_clients()
 
 
