@@ -202,8 +202,29 @@ def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
     sender = str(stack.parameters.get("SenderEmail") or "privacy@example.com")
     client("sesv2").create_email_identity(EmailIdentity=sender.split("@", 1)[1])
     client("ses").verify_domain_identity(Domain=sender.split("@", 1)[1])
+    _apply_ses_configuration_sets(stack, client)
     _route_eventbridge_rules(stack, client)
     receipt_rules.apply(stack, client, _resolve_deep)
+
+
+def _apply_ses_configuration_sets(stack: LocalStack, client: Any) -> None:
+    """moto's CloudFormation has no SES configuration sets: create them through SES v2.
+
+    moto has no SES v2 event destinations either (and never publishes SES events), so an event
+    destination is only recorded; the tests hand ses_feedback the events in events/ses_feedback/.
+    """
+    resolver = stack.resolver()
+    resources = sam_template.load()["Resources"]
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::SES::ConfigurationSet":
+            name = str(resolver.resolve(resource["Properties"]["Name"]))
+            client("sesv2").create_configuration_set(ConfigurationSetName=name)
+            stack.physical[logical_id], stack.types[logical_id] = name, resource["Type"]
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::SES::ConfigurationSetEventDestination":
+            props = resource["Properties"]
+            name = f"{resolver.resolve(props['ConfigurationSetName'])}|{props['EventDestination']['Name']}"
+            stack.physical[logical_id], stack.types[logical_id] = name, resource["Type"]
 
 
 def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:
@@ -225,7 +246,8 @@ def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:
             queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
             ]
-            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(event.properties["Pattern"]))
+            pattern = _resolve_deep(resolver, event.properties["Pattern"])
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
             events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": queue_arn}])
             stack.eventbridge_queues[f"{spec.logical_id}/{event.name}"] = queue_url
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,33 +58,24 @@ class RunningStack:
         return self.log_file.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    folder = tmp_path_factory.mktemp("standin")
+@contextmanager
+def stand_in(folder: Path, *extra_args: str) -> Iterator[RunningStack]:
+    """`python -m local.run` on free loopback ports, stopped when the context ends."""
     stack_file = folder / "stack.json"
     log_file = folder / "standin.log"
     port, smtp_port = _free_port(), _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "local.run", "--port", str(port), "--smtp-port", str(smtp_port)]
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local.run",
-                "--port",
-                str(port),
-                "--smtp-port",
-                str(smtp_port),
-                "--stack-file",
-                str(stack_file),
-            ],
+            [*command, "--stack-file", str(stack_file), *extra_args],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while not stack_file.exists():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the stand-in did not start:\n{log_file.read_text()[-4000:]}")
@@ -95,3 +87,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with stand_in(tmp_path_factory.mktemp("standin")) as stack:
+        yield stack

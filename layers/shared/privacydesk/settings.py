@@ -29,6 +29,14 @@ class Settings:
     public_base_url: str = ""
     api_base_url: str = ""  # the HTTP API's own URL: links in mail sent outside an HTTP call
     unverified_expiry_days: int = 14
+    # [issue 6] significant-change emails
+    http_api_url: str = ""  # the API's own URL: links in emails when PUBLIC_BASE_URL is empty
+    notice_queue_url: str = ""
+    notice_configuration_set: str = ""
+    notice_max_send_rate: int = 14  # emails per second across every sender (SES's starting quota)
+    suppression_table: str = "privacydesk-suppression"
+    rate_limits_table: str = "privacydesk-rate-limits"
+    notice_ledger_retention_days: int = 1095
     aws_region: str = "ap-southeast-1"
 
     @classmethod

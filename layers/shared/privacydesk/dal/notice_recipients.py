@@ -1,0 +1,44 @@
+"""What the significant-change emails read from the reference stores: every account (a paged
+Scan), the addresses of a few accounts, and whether an account used the API after a moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from privacydesk.dal.reference_stores import AccountRecord, ApiUsageRecord
+from privacydesk.logic.notice_delivery import Recipient
+from privacydesk.logic.notice_dispatch import AccountPage, AccountRef
+
+
+class AccountDirectory:
+    """Implements logic.notice_dispatch.AccountSource and logic.notice_delivery.RecipientLookup."""
+
+    def page(self, start_key: dict[str, Any] | None, page_size: int) -> AccountPage:
+        # A Scan is the right read here: every account is a recipient, so there is nothing to
+        # select by key or index. Only the id and status are read (no address leaves the table here).
+        results = AccountRecord.scan(
+            limit=page_size,
+            page_size=page_size,
+            last_evaluated_key=start_key,
+            attributes_to_get=["account_id", "status"],
+        )
+        accounts = [AccountRef(account_id=r.account_id, status=r.status or "active") for r in results]
+        next_key = results.last_evaluated_key if len(accounts) >= page_size else None
+        return AccountPage(accounts=accounts, next_key=next_key)
+
+    def recipients(self, account_ids: list[str]) -> dict[str, Recipient]:
+        return {
+            r.account_id: Recipient(account_id=r.account_id, email=r.email or None, status=r.status or "active")
+            for r in AccountRecord.batch_get(account_ids)
+        }
+
+
+class ApiUsage:
+    """Implements logic.notice_acceptance.UsageSource on the API usage store."""
+
+    def first_use_since(self, account_id: str, since: datetime) -> datetime | None:
+        # usage_id is "<ISO time>#<id>", so the partition reads in time order: the first item is enough.
+        for record in ApiUsageRecord.query(account_id, ApiUsageRecord.usage_id > since.isoformat(), limit=1):
+            return datetime.fromisoformat(record.at)
+        return None
