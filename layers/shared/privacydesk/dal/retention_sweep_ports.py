@@ -30,6 +30,7 @@ class RetentionCheckpointRecord(Model):
     day = UnicodeAttribute()
     shard = NumberAttribute()
     last_key = UnicodeAttribute(null=True)
+    completed_at = NumberAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
 
@@ -39,7 +40,12 @@ class CheckpointRepository:
             record = RetentionCheckpointRecord.get(store, consistent_read=True)
         except RetentionCheckpointRecord.DoesNotExist:
             return None
-        return Checkpoint(day=date.fromisoformat(record.day), shard=int(record.shard), last_key=record.last_key)
+        return Checkpoint(
+            day=date.fromisoformat(record.day),
+            shard=int(record.shard),
+            last_key=record.last_key,
+            completed_at=int(record.completed_at) if record.completed_at is not None else None,
+        )
 
     def save(self, store: str, checkpoint: Checkpoint) -> None:
         RetentionCheckpointRecord(
@@ -47,6 +53,7 @@ class CheckpointRepository:
             day=checkpoint.day.isoformat(),
             shard=checkpoint.shard,
             last_key=checkpoint.last_key,
+            completed_at=checkpoint.completed_at,
             updated_at=utc_now(),
         ).save()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from privacydesk.dal import retention_audit
 from privacydesk.dal.reference_stores import EXPIRY_SHARDS
 from privacydesk.dal.retention_fields import rules
 from privacydesk.dal.retention_sweep_ports import SweepPorts
+from privacydesk.integrations.aws import client
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic import retention_sweep, ttl_accounting
 from privacydesk.models.datamap import Store, load_datamap
@@ -35,10 +37,24 @@ def _metrics(values: Mapping[str, float], store: str) -> None:
     metrics.flush_metrics()
 
 
+MAX_CONTINUATIONS = 96  # a run that needs more than a day of invocations resumes with tomorrow's
+
+
 def run_sweep(
-    now: datetime, remaining_ms: Callable[[], int], reserve_ms: int = 30_000, page_size: int = 500
+    now: datetime,
+    remaining_ms: Callable[[], int],
+    *,
+    continuation: Mapping[str, Any] | None = None,
+    continue_with: Callable[[dict[str, Any]], None] | None = None,
+    reserve_ms: int = 30_000,
+    page_size: int = 500,
 ) -> retention_sweep.SweepReport:
+    """One invocation of the sweep. When it stops for time, `continue_with` gets the event of the
+    next invocation (the handler invokes the function again, asynchronously)."""
     settings = get_settings()
+    previous = continuation or {}
+    run_started = datetime.fromisoformat(previous["run_started"]) if previous.get("run_started") else now
+    generation = int(previous.get("generation", 0))
     report = retention_sweep.sweep(
         datamap=load_datamap(),
         rules=rules(),
@@ -48,6 +64,7 @@ def run_sweep(
         shards=EXPIRY_SHARDS,
         lookback_days=settings.retention_lookback_days,
         page_size=page_size,
+        run_started=run_started,
     )
     for store in report.stores:
         counts = store.as_dict()
@@ -59,7 +76,21 @@ def run_sweep(
             extra={k: counts[k] for k in ("deleted", "anonymized", "held", "failed", "items_read", "complete")}
             | {"store": store.store, "held_accounts": store.held_accounts},
         )
+    if not report.complete and continue_with is not None and generation < MAX_CONTINUATIONS:
+        continue_with({"job": "retention-sweep", "run_started": run_started.isoformat(), "generation": generation + 1})
     return report
+
+
+def invoke_again(function_arn: str) -> Callable[[dict[str, Any]], None]:
+    """Continuation through an asynchronous invoke of the same function (its DLQ catches failures)."""
+
+    def send(event: dict[str, Any]) -> None:
+        try:
+            client("lambda").invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(event))
+        except Exception:  # noqa: BLE001 - the checkpoint stands; the next scheduled run resumes from it
+            logger.exception("could not invoke the sweep's continuation", extra={"generation": event["generation"]})
+
+    return send
 
 
 class _AccountingPorts:

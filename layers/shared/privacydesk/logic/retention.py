@@ -163,33 +163,42 @@ class Checkpoint:
 
     shard == shards means the pass over `day` is complete. A pass over a day before today is final
     (everything in its buckets is already due) and moves on to the next day; a pass over today is
-    repeated by the next run, which picks up what fell due later that day.
+    repeated by the next run, which picks up what fell due later that day. A run that continues
+    another (it ran out of time) does not repeat a pass its own run already completed.
     """
 
     day: date
     shard: int = 0
     last_key: str | None = None  # the index query's LastEvaluatedKey, serialised by the dal
+    completed_at: int | None = None  # epoch milliseconds when the pass over `day` (today) completed
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def first_checkpoint(today: date, lookback_days: int) -> Checkpoint:
     return Checkpoint(day=today - timedelta(days=lookback_days))
 
 
-def resume_from(checkpoint: Checkpoint, today: date, shards: int) -> Checkpoint | None:
-    """Where this run starts for a store; None when today's pass is already complete."""
+def resume_from(checkpoint: Checkpoint, today: date, shards: int, run_started: int) -> Checkpoint | None:
+    """Where this invocation starts for a store; None when this run already completed today's pass.
+
+    `run_started` is when the run began (epoch milliseconds); a continuation passes on its run's start.
+    """
     if checkpoint.shard < shards:
         return checkpoint
-    if checkpoint.day >= today:
+    if checkpoint.day >= today and checkpoint.completed_at is not None and checkpoint.completed_at >= run_started:
         return None
-    return Checkpoint(day=checkpoint.day)  # a partial pass of a day now past: one final pass
+    return Checkpoint(day=min(checkpoint.day, today))  # one more pass: final for a past day, fresh for today
 
 
-def after_page(checkpoint: Checkpoint, next_key: str | None, today: date, shards: int) -> Checkpoint:
+def after_page(checkpoint: Checkpoint, next_key: str | None, now: datetime, shards: int) -> Checkpoint:
     """The position after reading one page of the index."""
     if next_key is not None:
         return Checkpoint(checkpoint.day, checkpoint.shard, next_key)
     if checkpoint.shard + 1 < shards:
         return Checkpoint(checkpoint.day, checkpoint.shard + 1)
-    if checkpoint.day < today:
+    if checkpoint.day < now.date():
         return Checkpoint(checkpoint.day + timedelta(days=1))
-    return Checkpoint(checkpoint.day, shards)
+    return Checkpoint(checkpoint.day, shards, completed_at=epoch_ms(now))

@@ -9,7 +9,7 @@ at or below the due threshold (never a scan). Per page of keys:
 - delete stores: batch deletes, 25 a call, unprocessed items retried;
 - anonymize stores: one conditional update per item removes the personal fields, the TTL and the
   index keys;
-- an item that still fails is moved to today's bucket so the next run retries it, and is counted.
+- an item that still fails is moved to tomorrow's bucket so the next run retries it, and is counted.
 The checkpoint (day, shard, LastEvaluatedKey) is saved after every page, and the sweep stops when
 the invocation's remaining time drops below a reserve, so the next run resumes where it stopped.
 Every step is idempotent: a re-read page finds only what is still there.
@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from privacydesk.logic import retention
 from privacydesk.models.datamap import DataMap, ErasureMethod, Store
+
+MAX_BATCH = 25  # BatchWriteItem's limit
 
 
 @dataclass
@@ -109,6 +111,7 @@ class StoreReport:
 class SweepReport:
     started_at: datetime
     stores: list[StoreReport]
+    run_started: datetime  # the first invocation's start, carried by continuations
 
     @property
     def complete(self) -> bool:
@@ -117,6 +120,7 @@ class SweepReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "started_at": self.started_at.isoformat(),
+            "run_started": self.run_started.isoformat(),
             "complete": self.complete,
             "stores": [s.as_dict() for s in self.stores],
         }
@@ -143,8 +147,10 @@ def sweep(
     shards: int,
     lookback_days: int,
     page_size: int = 500,
+    run_started: datetime | None = None,
 ) -> SweepReport:
-    report = SweepReport(started_at=now, stores=[])
+    """One invocation. `run_started` is set when it continues a run that ran out of time."""
+    report = SweepReport(started_at=now, stores=[], run_started=run_started or now)
     out_of_time = False
     for store in datamap.stores:
         rule = rules[store.name]
@@ -154,14 +160,16 @@ def sweep(
         report.stores.append(store_report)
         if out_of_time:
             continue
-        out_of_time = not _sweep_store(store, rule, now, ports, budget, shards, lookback_days, page_size, store_report)
+        out_of_time = not _sweep_store(
+            store, rule, report, ports, budget, shards, lookback_days, page_size, store_report
+        )
     return report
 
 
 def _sweep_store(
     store: Store,
     rule: retention.Rule,
-    now: datetime,
+    run: SweepReport,
     ports: Ports,
     budget: Budget,
     shards: int,
@@ -170,120 +178,127 @@ def _sweep_store(
     report: StoreReport,
 ) -> bool:
     """Sweep one store from its checkpoint; False when it stopped because time ran out."""
-    today = now.date()
+    today = run.started_at.date()
     saved = ports.checkpoints.load(store.name) or retention.first_checkpoint(today, lookback_days)
-    position = retention.resume_from(saved, today, shards)
-    report.from_day = saved.day.isoformat()
-    report.through_day = saved.day.isoformat()
+    position = retention.resume_from(saved, today, shards, retention.epoch_ms(run.run_started))
+    report.from_day = report.through_day = saved.day.isoformat()
     if position is None:
         report.complete = True
         return True
-    access = ports.store(store)
-    threshold = rule.due_threshold(now)
-    held_cache: dict[str, bool] = {}
+    worker = _StoreSweep(store, rule, run.started_at, ports, report)
     while True:
         report.through_day = position.day.isoformat()
-        bucket = f"{position.day.isoformat()}#{position.shard}"
-        page = access.expired_page(bucket, threshold, position.last_key, page_size)
+        page = worker.access.expired_page(
+            f"{position.day.isoformat()}#{position.shard}", worker.threshold, position.last_key, page_size
+        )
         report.queries += 1
         report.items_read += len(page.items)
-        if page.items:
-            _process(store, rule, now, ports, access, page.items, threshold, held_cache, report)
-        position = retention.after_page(position, page.next_key, today, shards)
-        ports.checkpoints.save(store.name, position)
-        if position.day == today and position.shard >= shards:
+        worker.process(page.items, resume_at=position)
+        position = retention.after_page(position, page.next_key, run.started_at, shards)
+        done = position.day == today and position.shard >= shards
+        stopping = done or budget.exhausted()
+        # The checkpoint never passes an item whose delete is still buffered (a crash re-reads it).
+        ports.checkpoints.save(store.name, worker.flush(everything=stopping) or position)
+        if done:
             report.complete = True
             return True
-        if budget.exhausted():
+        if stopping:
             return False
 
 
-def _process(
-    store: Store,
-    rule: retention.Rule,
-    now: datetime,
-    ports: Ports,
-    access: StoreAccess,
-    items: list[dict[str, Any]],
-    threshold: int,
-    held_cache: dict[str, bool],
-    report: StoreReport,
-) -> None:
-    owner = store.owner_attribute
-    needs_fetch = bool(store.linked_objects) or (owner is not None and owner not in store.key_attributes)
-    if needs_fetch:
-        wanted = [link.key_attribute for link in store.linked_objects] + ([owner] if owner else [])
-        fetched, calls = access.get_many([access.key_of(i) for i in items], wanted)
-        report.read_calls += calls
-        items = fetched  # items already gone (TTL) simply are not returned
-    to_remove = items
-    if store.legal_hold.blocks_retention and owner:
-        subjects = {str(i[owner]) for i in items if i.get(owner)}
-        unknown = subjects - held_cache.keys()
-        if unknown:
-            held_now = ports.holds.held_among(unknown)
-            held_cache.update({s: s in held_now for s in unknown})
-        held_items = [i for i in items if held_cache.get(str(i.get(owner)), False)]
-        to_remove = [i for i in items if not held_cache.get(str(i.get(owner)), False)]
-        for item in held_items:
-            access.set_expiry(access.key_of(item), None)  # a write raced the hold: the hold wins
-            report.write_calls += 1
-        report.held += len(held_items)
-        report.held_accounts = sorted({*report.held_accounts, *(str(i[owner]) for i in held_items)})
-    failed: list[dict[str, Any]] = []
-    removable: list[dict[str, Any]] = []
-    for item in to_remove:
-        try:
-            report.objects_removed += _remove_linked(store, item, ports)
-        except Exception:  # noqa: BLE001 - the item stays (with its links) and is retried next run
-            failed.append(access.key_of(item))
-            continue
-        removable.append(item)
-    keys = [access.key_of(i) for i in removable]
-    if rule.method == ErasureMethod.DELETE and keys:
-        outcome = access.delete_items(keys)
-        report.deleted += outcome.deleted
-        report.write_calls += outcome.calls
-        failed.extend(outcome.failed_keys)
-    elif rule.method == ErasureMethod.ANONYMIZE:
-        at = now.isoformat()
-        for key in keys:
-            report.write_calls += 1
+class _StoreSweep:
+    """Handles the pages of one store. Deletes are buffered across pages and shards, so they go out
+    in full batches of 25 (ceil(n/25) calls for n items), whatever the spread over the index."""
+
+    def __init__(self, store: Store, rule: retention.Rule, now: datetime, ports: Ports, report: StoreReport) -> None:
+        self.store, self.rule, self.now, self.ports, self.report = store, rule, now, ports, report
+        self.access = ports.store(store)
+        self.threshold = rule.due_threshold(now)
+        self.held_cache: dict[str, bool] = {}
+        self.pending: list[tuple[dict[str, Any], retention.Checkpoint]] = []  # (key, where its page began)
+
+    def process(self, items: list[dict[str, Any]], resume_at: retention.Checkpoint) -> None:
+        if not items:
+            return
+        store, owner = self.store, self.store.owner_attribute
+        if store.linked_objects or (owner is not None and owner not in store.key_attributes):
+            wanted = [link.key_attribute for link in store.linked_objects] + ([owner] if owner else [])
+            items, calls = self.access.get_many([self.access.key_of(i) for i in items], wanted)
+            self.report.read_calls += calls  # items already gone (TTL) are simply not returned
+        if store.legal_hold.blocks_retention and owner:
+            items = self._skip_held(items, owner)
+        failed: list[dict[str, Any]] = []
+        keys: list[dict[str, Any]] = []
+        for item in items:
             try:
-                done = access.anonymize(key, store.anonymized_fields, threshold, at)
+                self.report.objects_removed += self._remove_linked(item)
+            except Exception:  # noqa: BLE001 - the item stays (with its links) and is retried next run
+                failed.append(self.access.key_of(item))
+                continue
+            keys.append(self.access.key_of(item))
+        if self.rule.method == ErasureMethod.DELETE:
+            self.pending.extend((key, resume_at) for key in keys)
+        else:
+            failed.extend(self._anonymize(keys))
+        self._requeue(failed)
+
+    def flush(self, *, everything: bool) -> retention.Checkpoint | None:
+        """Delete the buffered keys in full batches (all of them when stopping); returns the checkpoint
+        to save if some keys stay buffered (where the oldest one's page began), else None."""
+        count = len(self.pending) if everything else len(self.pending) // MAX_BATCH * MAX_BATCH
+        if count:
+            outcome = self.access.delete_items([key for key, _ in self.pending[:count]])
+            self.report.deleted += outcome.deleted
+            self.report.write_calls += outcome.calls
+            self.pending = self.pending[count:]
+            self._requeue(outcome.failed_keys)
+        return self.pending[0][1] if self.pending else None
+
+    def _skip_held(self, items: list[dict[str, Any]], owner: str) -> list[dict[str, Any]]:
+        unknown = {str(i[owner]) for i in items if i.get(owner)} - self.held_cache.keys()
+        if unknown:
+            held_now = self.ports.holds.held_among(unknown)
+            self.held_cache.update({s: s in held_now for s in unknown})
+        held = [i for i in items if self.held_cache.get(str(i.get(owner)), False)]
+        for item in held:
+            self.access.set_expiry(self.access.key_of(item), None)  # a write raced the hold: the hold wins
+            self.report.write_calls += 1
+        self.report.held += len(held)
+        self.report.held_accounts = sorted({*self.report.held_accounts, *(str(i[owner]) for i in held)})
+        return [i for i in items if not self.held_cache.get(str(i.get(owner)), False)]
+
+    def _anonymize(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        failed = []
+        at = self.now.isoformat()
+        for key in keys:
+            self.report.write_calls += 1
+            try:
+                done = self.access.anonymize(key, self.store.anonymized_fields, self.threshold, at)
             except Exception:  # noqa: BLE001 - counted and retried next run
                 failed.append(key)
                 continue
             if done:
-                report.anonymized += 1
+                self.report.anonymized += 1
             else:
-                report.skipped += 1
-    _requeue(store, now, ports, access, failed, report)
+                self.report.skipped += 1
+        return failed
 
+    def _remove_linked(self, item: dict[str, Any]) -> int:
+        removed = 0
+        for link in self.store.linked_objects:
+            object_key = item.get(link.key_attribute)
+            if object_key:
+                bucket = self.ports.bucket_name(link.bucket_setting)
+                removed += self.ports.objects.delete_object(bucket, str(object_key))
+        return removed
 
-def _remove_linked(store: Store, item: dict[str, Any], ports: Ports) -> int:
-    removed = 0
-    for link in store.linked_objects:
-        object_key = item.get(link.key_attribute)
-        if object_key:
-            removed += ports.objects.delete_object(ports.bucket_name(link.bucket_setting), str(object_key))
-    return removed
-
-
-def _requeue(
-    store: Store,
-    now: datetime,
-    ports: Ports,
-    access: StoreAccess,
-    failed: list[dict[str, Any]],
-    report: StoreReport,
-) -> None:
-    """Failed items move to tomorrow's bucket: today's pass is under way, tomorrow's run reads it."""
-    report.failed += len(failed)
-    tomorrow = now.date() + timedelta(days=1)
-    for key in failed:
-        try:
-            access.move_to_bucket(key, ports.bucket_of(tomorrow, key, store))
-            report.write_calls += 1
-        except Exception:  # noqa: BLE001,S112 - TTL still removes it (delete) or the backstop does (anonymize)
-            continue
+    def _requeue(self, failed: list[dict[str, Any]]) -> None:
+        """Failed items move to tomorrow's bucket: today's pass is under way, tomorrow's run reads it."""
+        self.report.failed += len(failed)
+        tomorrow = self.now.date() + timedelta(days=1)
+        for key in failed:
+            try:
+                self.access.move_to_bucket(key, self.ports.bucket_of(tomorrow, key, self.store))
+                self.report.write_calls += 1
+            except Exception:  # noqa: BLE001,S112 - TTL still removes it (delete), or the backstop does (anonymize)
+                continue
