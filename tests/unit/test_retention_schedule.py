@@ -183,3 +183,11 @@ def test_ttl_deletions_are_grouped_per_store_and_day_with_key_ids_only():
     assert batches[NOW.date()].item_keys == ["account_id=a1|event_id=300", "account_id=a1|event_id=200"]
     assert len(batches[(NOW + timedelta(days=1)).date()].item_keys) == 1
     assert "203.0.113.1" not in str(batches)
+
+
+def test_a_forty_digit_stream_sequence_number_still_keys_an_audit_record():
+    store = load_datamap().store("technical_events")
+    forty_digits = "1" + "0" * 30 + "123456789"
+    (batch,) = group([_remove("dynamodb.amazonaws.com", forty_digits, NOW.timestamp())], {"tech": store})
+    assert batch.first_sequence < 10**38
+    assert str(batch.first_sequence).endswith("123456789")

@@ -63,7 +63,9 @@ def group(records: list[Mapping[str, Any]], stores_by_table: Mapping[str, Store]
             continue
         change = record.get("dynamodb") or {}
         when = datetime.fromtimestamp(float(change.get("ApproximateCreationDateTime", 0)), UTC)
-        sequence = int(change.get("SequenceNumber", "0"))
+        # Stream sequence numbers run to 40 digits; a DynamoDB number holds 38. They share their leading
+        # digits within a stream, so the last 38 keep them apart (and the record key stays a number).
+        sequence = int(change.get("SequenceNumber", "0")) % 10**38
         batch = batches.setdefault((store.name, when.date()), TtlBatch(store.name, when.date(), sequence))
         batch.first_sequence = min(batch.first_sequence, sequence)
         keys = change.get("Keys") or {}
