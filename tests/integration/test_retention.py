@@ -271,7 +271,7 @@ def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
     from privacydesk.dal.reference_stores import TechnicalEventRecord
     from privacydesk.dal.retention_sweep_ports import SweepPorts
     from privacydesk.logic import retention, retention_sweep
-    from privacydesk.models.datamap import load_datamap
+    from privacydesk.models.datamap import LinkedObjects, load_datamap
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -280,7 +280,7 @@ def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
     linked = technical.model_copy(
         update={
             "name": "technical_events_with_attachments",
-            "linked_objects": [{"bucket_setting": "export_bucket", "key_attribute": "device"}],
+            "linked_objects": [LinkedObjects(bucket_setting="export_bucket", key_attribute="device")],
         }
     )
     datamap = base.model_copy(update={"stores": [type(technical).model_validate(linked.model_dump())]})
