@@ -39,6 +39,8 @@ class ApiUsage:
 
     def first_use_since(self, account_id: str, since: datetime) -> datetime | None:
         # usage_id is "<ISO time>#<id>", so the partition reads in time order: the first item is enough.
-        for record in ApiUsageRecord.query(account_id, ApiUsageRecord.usage_id > since.isoformat(), limit=1):
+        # The upper bound "9" keeps out the monthly summary rows ("aggregate#YYYY-MM") that share it.
+        condition = ApiUsageRecord.usage_id.between(since.isoformat(), "9")
+        for record in ApiUsageRecord.query(account_id, condition, limit=1):
             return datetime.fromisoformat(record.at)
         return None
