@@ -109,6 +109,7 @@ class PrivacyRequest(BaseModel):
     source_ref: str | None = None  # email: s3://bucket/key of the raw message
     trust: dict[str, Any] = Field(default_factory=dict)  # email: verdicts and why it is (un)verified
     status_token_hash: str | None = None
+    notices_sent: list[str] = Field(default_factory=list)  # deadline monitor: "<kind>@<due>" keys, once each
     version: int = 0  # optimistic lock for conditional writes
 
     @property
