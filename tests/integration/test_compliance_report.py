@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +27,7 @@ def manila(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2025, month, day, hour, tzinfo=MANILA)
 
 
-def verified(at: datetime) -> dict[str, object]:
+def verified(at: datetime) -> dict[str, Any]:
     return {"verified_at": at, "acknowledged_at": at, "verification_method": "email_link"}
 
 

@@ -150,3 +150,5 @@ def test_a_christmas_week_of_hourly_runs_fires_each_warning_and_breach_once_on_t
     overdue_metric = emitted[-1]["OverdueRequests"]
     assert (overdue_metric if isinstance(overdue_metric, list) else [overdue_metric]) == [summary["overdue"]]
     assert emitted[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PrivacyDesk"
+    assert emitted[-1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # as the alarm expects
+    assert emitted[-1]["service"] == "privacydesk"
