@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from privacydesk.logic import dpo_notifications, intake, notifications
 from privacydesk.logic.deadline_monitor import (
@@ -127,20 +127,23 @@ def _release(request: PrivacyRequest, notice: Notice, now: datetime, services: R
         return request
 
 
+def _about(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
+    """The fields every request event carries: ids, type, channel, status (never personal data)."""
+    return {
+        "occurred_at": now,
+        "request_id": request.request_id,
+        "type": request.type.value,
+        "channel": request.channel.value,
+        "status": request.status.value,
+    }
+
+
 def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: RequestServices, dpo: str) -> None:
     if notice.kind in WARNINGS:
         services.mailer.send(dpo_notifications.deadline_warning_email(dpo, request, notice.clock or "", notice.due_at))
     elif notice.kind in BREACHES:
         services.events.publish(
-            DeadlineBreached(
-                occurred_at=now,
-                request_id=request.request_id,
-                type=request.type.value,
-                channel=request.channel.value,
-                status=request.status.value,
-                clock=notice.clock or "",
-                due_at=notice.due_at,
-            )
+            DeadlineBreached(**_about(request, now), clock=notice.clock or "", due_at=notice.due_at)
         )
         services.mailer.send(dpo_notifications.deadline_breach_email(dpo, request, notice.clock or "", notice.due_at))
     elif notice.kind == NoticeKind.VERIFICATION_REMINDER:
@@ -150,15 +153,7 @@ def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: R
 
 
 def _expire(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    services.events.publish(
-        RequestExpired(
-            occurred_at=now,
-            request_id=request.request_id,
-            type=request.type.value,
-            channel=request.channel.value,
-            status=request.status.value,
-        )
-    )
+    services.events.publish(RequestExpired(**_about(request, now)))
     address = unverified_address(request)
     if address:
         intake.safe_send(services, "expired", notifications.expired_email(address, request))
