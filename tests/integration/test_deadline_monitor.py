@@ -27,8 +27,8 @@ DPO = "dpo@example.com"  # the DpoEmail parameter's default
 HOUR = timedelta(hours=1)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def capture_bus(stack: Harness, detail_types: list[str]) -> str:
@@ -36,7 +36,7 @@ def capture_bus(stack: Harness, detail_types: list[str]) -> str:
     sqs = boto3.client("sqs", region_name=stack.stack.region)
     events = boto3.client("events", region_name=stack.stack.region)
     name = f"capture-{uuid.uuid4().hex[:12]}"
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bus = stack.physical("EventBus")
     events.put_rule(

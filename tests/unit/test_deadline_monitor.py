@@ -10,6 +10,7 @@ import pytest
 from privacydesk.logic.deadline_monitor import (
     MonitorRules,
     NothingDue,
+    Notice,
     NoticeKind,
     assess,
     checked,
@@ -45,7 +46,7 @@ def request_at(received: datetime, *, kind: RequestType = RequestType.INQUIRY, *
     return base.model_copy(update=changes)
 
 
-def kinds(notices: list) -> list[str]:
+def kinds(notices: list[Notice]) -> list[str]:
     return [n.kind.value for n in notices]
 
 
