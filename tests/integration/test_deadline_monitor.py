@@ -15,6 +15,7 @@ import pytest
 
 from privacydesk.api.wiring import fresh_services
 from privacydesk.dal.requests_store import RequestRepository
+from privacydesk.integrations.mailer import OutgoingEmail, SesMailer
 from privacydesk.logic import admin_actions
 from privacydesk.models.requests import RequestStatus, RequestType
 from tests.support.flows import unique_email
@@ -152,3 +153,27 @@ def test_a_christmas_week_of_hourly_runs_fires_each_warning_and_breach_once_on_t
     assert emitted[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PrivacyDesk"
     assert emitted[-1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # as the alarm expects
     assert emitted[-1]["service"] == "privacydesk"
+
+
+def test_a_warning_that_could_not_be_sent_is_sent_by_the_next_run(stack: Harness, monkeypatch):
+    # Monday 1 March 2027, 09:00 Manila: 36 business hours (75%) at Tuesday 21:00 Manila (13:00 UTC).
+    inquiry = stored(RequestType.INQUIRY, utc(2027, 3, 1, 1), RequestStatus.RECEIVED, unique_email())
+    real_send = SesMailer.send
+    failures = {"left": 1}
+
+    def flaky_send(self: SesMailer, message: OutgoingEmail) -> str:
+        if message.headers.get("X-PrivacyDesk-Request") == inquiry.request_id and failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("SES is unreachable")
+        return real_send(self, message)
+
+    monkeypatch.setattr(SesMailer, "send", flaky_send)
+    with pytest.raises(RuntimeError, match="could not be delivered"):  # the run fails: the errors alarm sees it
+        run_at(stack, utc(2027, 3, 2, 13))
+    assert RequestRepository().require(inquiry.request_id).notices_sent == []
+    summary = run_at(stack, utc(2027, 3, 2, 14))
+    assert inquiry.request_id in summary["sent"]["acknowledge_warning"]
+    assert inquiry.request_id not in run_at(stack, utc(2027, 3, 2, 15))["sent"].get("acknowledge_warning", [])
+    assert len(notices_for(stack, DPO, inquiry.request_id)) == 1
+    actions = [e.action for e in RequestRepository().audit_trail(inquiry.request_id)]
+    assert actions == ["received", "deadline_check", "deadline_notice_failed", "deadline_check"]

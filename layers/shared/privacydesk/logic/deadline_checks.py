@@ -109,7 +109,21 @@ def _check(
                 updated = _release(updated, notice, now, services)
             continue
         result.sent[notice.kind.value].append(request.request_id)
+        if notice.kind in BREACHES:
+            _tell_the_dpo_of_breach(notice, updated, services, dpo_email, result)
     return updated
+
+
+def _tell_the_dpo_of_breach(
+    notice: Notice, request: PrivacyRequest, services: RequestServices, dpo: str, result: MonitorRun
+) -> None:
+    """The breach is already on the bus and raising the overdue alarm; the email names the
+    request. If it fails, the run fails (the errors alarm) but the breach is not re-published."""
+    try:
+        services.mailer.send(dpo_notifications.deadline_breach_email(dpo, request, notice.clock or "", notice.due_at))
+    except Exception:  # noqa: BLE001
+        logger.exception("breach email failed", extra={"request_id": request.request_id, "notice": notice.key})
+        result.failed.append(f"{request.request_id} {notice.key} email")
 
 
 def _release(request: PrivacyRequest, notice: Notice, now: datetime, services: RequestServices) -> PrivacyRequest:
@@ -145,7 +159,6 @@ def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: R
         services.events.publish(
             DeadlineBreached(**_about(request, now), clock=notice.clock or "", due_at=notice.due_at)
         )
-        services.mailer.send(dpo_notifications.deadline_breach_email(dpo, request, notice.clock or "", notice.due_at))
     elif notice.kind == NoticeKind.VERIFICATION_REMINDER:
         intake.resend_verification(request, now, services)
     else:
