@@ -202,6 +202,45 @@ def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
     _route_eventbridge_rules(stack, client)
 
 
+def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:
+    """Each EventBridgeRule event of a function gets a rule whose target is a local queue.
+
+    The rule is real (moto matches the pattern); the dispatcher polls the queue and
+    invokes the handler with the EventBridge envelope, as Lambda would.
+    """
+    events = client("events")
+    sqs = client("sqs")
+    resolver = stack.resolver()
+    for spec in sam_template.functions().values():
+        for event in spec.events:
+            if event.type != "EventBridgeRule":
+                continue
+            bus = resolver.resolve(event.properties.get("EventBusName", "default"))
+            name = f"local-{spec.logical_id}-{event.name}"[:64]
+            queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(event.properties["Pattern"]))
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": queue_arn}])
+            stack.eventbridge_queues[f"{spec.logical_id}/{event.name}"] = queue_url
+
+
+def _resolve_deep(resolver: sam_template.Resolver, value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
+            return resolver.resolve(value)
+        return {k: _resolve_deep(resolver, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_deep(resolver, v) for v in value]
+    return value
+
+
+def write_stack_file(stack: LocalStack, path: Path, **extra: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**stack.to_json(), **extra}, indent=2, sort_keys=True), encoding="utf-8")
+
+
 _ALARM_FIELDS = (
     "AlarmDescription",
     "Namespace",
@@ -252,42 +291,3 @@ def _create_what_moto_skips(stack: LocalStack, client: Any) -> None:
         if physical:
             stack.physical[logical_id] = physical
             stack.types[logical_id] = kind
-
-
-def _route_eventbridge_rules(stack: LocalStack, client: Any) -> None:
-    """Each EventBridgeRule event of a function gets a rule whose target is a local queue.
-
-    The rule is real (moto matches the pattern); the dispatcher polls the queue and
-    invokes the handler with the EventBridge envelope, as Lambda would.
-    """
-    events = client("events")
-    sqs = client("sqs")
-    resolver = stack.resolver()
-    for spec in sam_template.functions().values():
-        for event in spec.events:
-            if event.type != "EventBridgeRule":
-                continue
-            bus = resolver.resolve(event.properties.get("EventBusName", "default"))
-            name = f"local-{spec.logical_id}-{event.name}"[:64]
-            queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(event.properties["Pattern"]))
-            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": queue_arn}])
-            stack.eventbridge_queues[f"{spec.logical_id}/{event.name}"] = queue_url
-
-
-def _resolve_deep(resolver: sam_template.Resolver, value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
-            return resolver.resolve(value)
-        return {k: _resolve_deep(resolver, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve_deep(resolver, v) for v in value]
-    return value
-
-
-def write_stack_file(stack: LocalStack, path: Path, **extra: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**stack.to_json(), **extra}, indent=2, sort_keys=True), encoding="utf-8")

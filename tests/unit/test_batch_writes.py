@@ -16,7 +16,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def table():
-    # A fresh name: inside the integration tests' session-wide mock_aws, state outlives this block.
+    # A name of its own: when the integration stack's session-wide mock_aws is active, the nested
+    # mock_aws here shares its state, and a second table "t" would already exist.
     name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
