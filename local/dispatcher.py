@@ -31,7 +31,7 @@ class Schedule:
     function: str
     name: str
     interval_seconds: float | None
-    input: Any
+    input: str | None  # the JSON text of the schedule's Input, with Scheduler's <aws.scheduler.*> keywords
     next_at: float = 0.0
 
 
@@ -59,6 +59,19 @@ def scheduled_event(rule: str, region: str, account: str) -> dict[str, Any]:
     }
 
 
+def scheduler_input(template: str, name: str, region: str, account: str) -> Any:
+    """A Schedule's Input with EventBridge Scheduler's context keywords filled in, as Scheduler does."""
+    values = {
+        "<aws.scheduler.scheduled-time>": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.execution-id>": uuid.uuid4().hex[:16],
+        "<aws.scheduler.schedule-arn>": f"arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    for keyword, value in values.items():
+        template = template.replace(keyword, value)
+    return json.loads(template)
+
+
 class Dispatcher:
     def __init__(self, runner: FunctionRunner, poll_seconds: float = 1.0) -> None:
         self.runner = runner
@@ -79,13 +92,13 @@ class Dispatcher:
                     self.sqs_sources.append((spec.logical_id, url, int(props.get("BatchSize", 10))))
                 elif event.type in ("Schedule", "ScheduleV2"):
                     expression = props.get("Schedule") or props.get("ScheduleExpression", "")
-                    raw_input = props.get("Input")
+                    raw_input = resolver.resolve(props["Input"]) if props.get("Input") else None
                     self.schedules.append(
                         Schedule(
                             spec.logical_id,
                             event.name,
                             interval_of(expression),
-                            json.loads(raw_input) if raw_input else None,
+                            str(raw_input) if raw_input else None,
                         )
                     )
         for key, url in self.stack.eventbridge_queues.items():
@@ -133,10 +146,11 @@ class Dispatcher:
                 return
 
     def _fire(self, schedule: Schedule) -> Any:
+        rule = f"{schedule.function}-{schedule.name}"
         event = (
-            schedule.input
+            scheduler_input(schedule.input, rule, self.stack.region, self.stack.account)
             if schedule.input is not None
-            else scheduled_event(f"{schedule.function}-{schedule.name}", self.stack.region, self.stack.account)
+            else scheduled_event(rule, self.stack.region, self.stack.account)
         )
         try:
             return self.runner.invoke(schedule.function, event)

@@ -137,6 +137,7 @@ def provision(region: str = DEFAULT_REGION, endpoint_url: str | None = None) -> 
     stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
     _collect_attributes(stack, client)
     _apply_what_moto_drops(stack, client)
+    _create_what_moto_skips(stack, client)
     return stack
 
 
@@ -265,3 +266,55 @@ def _resolve_deep(resolver: sam_template.Resolver, value: Any) -> Any:
 def write_stack_file(stack: LocalStack, path: Path, **extra: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**stack.to_json(), **extra}, indent=2, sort_keys=True), encoding="utf-8")
+
+
+_ALARM_FIELDS = (
+    "AlarmDescription",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "Period",
+    "EvaluationPeriods",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "AlarmActions",
+    "OKActions",
+    "Metrics",
+)
+
+
+def _create_what_moto_skips(stack: LocalStack, client: Any) -> None:
+    """Resources moto's CloudFormation does not create but its APIs support: CloudWatch alarms and
+    dashboards, SNS subscriptions and topic policies. Created through the APIs, so the stand-in
+    holds every resource the template declares (alarms even change state when metrics arrive)."""
+    resolver = stack.resolver()
+    for logical_id, resource in sam_template.load()["Resources"].items():
+        kind = resource["Type"]
+        if logical_id in stack.physical:
+            continue
+        props = _resolve_deep(resolver, resource.get("Properties", {}))
+        physical: str | None = None
+        if kind == "AWS::CloudWatch::Alarm":
+            physical = props.get("AlarmName") or f"{STACK_NAME}-{logical_id}"
+            fields = {k: props[k] for k in _ALARM_FIELDS if k in props}
+            client("cloudwatch").put_metric_alarm(
+                AlarmName=physical, **{**fields, "Threshold": float(props["Threshold"])}
+            )
+        elif kind == "AWS::CloudWatch::Dashboard":
+            physical = props.get("DashboardName") or f"{STACK_NAME}-{logical_id}"
+            client("cloudwatch").put_dashboard(DashboardName=physical, DashboardBody=props["DashboardBody"])
+        elif kind == "AWS::SNS::Subscription":
+            physical = client("sns").subscribe(
+                TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+            )["SubscriptionArn"]
+        elif kind == "AWS::SNS::TopicPolicy":
+            for topic in props["Topics"]:
+                client("sns").set_topic_attributes(
+                    TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+                )
+            physical = ",".join(props["Topics"])
+        if physical:
+            stack.physical[logical_id] = physical
+            stack.types[logical_id] = kind

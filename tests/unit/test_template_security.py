@@ -15,9 +15,9 @@ def _resources(kind: str) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in sam_template.load()["Resources"].items() if r["Type"] == kind}
 
 
-def test_the_key_rotates():
-    (key,) = _resources("AWS::KMS::Key").values()
-    assert key["Properties"]["EnableKeyRotation"] is True
+@pytest.mark.parametrize("name", sorted(_resources("AWS::KMS::Key")))
+def test_every_key_rotates(name: str):
+    assert _resources("AWS::KMS::Key")[name]["Properties"]["EnableKeyRotation"] is True
 
 
 @pytest.mark.parametrize("name", sorted(_resources("AWS::DynamoDB::Table")))

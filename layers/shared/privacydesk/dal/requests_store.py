@@ -20,6 +20,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from privacydesk.dal.base import table
+from privacydesk.logic.deadline_monitor import MonitorRules
+from privacydesk.logic.deadline_monitor import next_check_at as monitor_next_check_at
 from privacydesk.logic.errors import Conflict, NotFound
 from privacydesk.logic.lifecycle import AuditEvent, next_event
 from privacydesk.logic.tokens import VerificationChallenge
@@ -39,11 +41,30 @@ def open_shard(request_id: str) -> str:
     return f"OPEN#{zlib.crc32(request_id.encode()) % OPEN_SHARDS}"
 
 
+def monitor_rules() -> MonitorRules:
+    return MonitorRules(unverified_expiry_days=get_settings().unverified_expiry_days)
+
+
 def next_check_at(request: PrivacyRequest) -> datetime:
-    """When the deadline monitor should next look at an open request."""
-    if request.acknowledged_at is None and request.status != RequestStatus.PENDING_VERIFICATION:
-        return min(request.acknowledge_by, request.respond_by)
-    return request.respond_by
+    """When the deadline monitor should next look at an open request: its next warning, due
+    date, reminder or expiry (logic.deadline_monitor), or every run while it is overdue."""
+    return monitor_next_check_at(request, monitor_rules())
+
+
+def received_month(moment: datetime) -> str:
+    """The partition of the by_received_month index: the UTC month of receipt, "YYYY-MM"."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def months_between(start: datetime, end: datetime) -> list[str]:
+    """The UTC months that [start, end) touches, in order."""
+    months: list[str] = []
+    year, month = start.astimezone(UTC).year, start.astimezone(UTC).month
+    last = end.astimezone(UTC) - timedelta(microseconds=1)
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 class ByStatus(GlobalSecondaryIndex["RequestRecord"]):
@@ -61,6 +82,18 @@ class BySubject(GlobalSecondaryIndex["RequestRecord"]):
         projection = AllProjection()
 
     subject_key = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class ByReceivedMonth(GlobalSecondaryIndex["RequestRecord"]):
+    """Every request by the UTC month it was received in: the compliance report reads a
+    period month by month instead of scanning the table."""
+
+    class Meta:
+        index_name = "by_received_month"
+        projection = AllProjection()
+
+    received_month = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
 
 
@@ -87,6 +120,7 @@ class RequestRecord(Model):
     received_at = UnicodeAttribute()
     open_shard = UnicodeAttribute(null=True)  # only while open: the sparse index of open work
     next_check_at = UnicodeAttribute(null=True)
+    received_month = UnicodeAttribute(null=True)  # "YYYY-MM" (UTC): the by_received_month index
     document = JSONAttribute()
     version = NumberAttribute(default=0)
     audit_seq = NumberAttribute(default=0)
@@ -96,6 +130,7 @@ class RequestRecord(Model):
     by_status = ByStatus()
     by_subject = BySubject()
     open_by_next_check = OpenByNextCheck()
+    by_received_month = ByReceivedMonth()
 
     def to_domain(self) -> PrivacyRequest:
         return PrivacyRequest.model_validate({**self.document, "version": int(self.version)})
@@ -145,6 +180,7 @@ def _record_of(request: PrivacyRequest, audit: AuditEvent) -> RequestRecord:
         respond_by=iso(request.respond_by),
         subject_key=request.subject.key,
         received_at=iso(request.received_at),
+        received_month=received_month(request.received_at),
         document=request.model_dump(mode="json", exclude={"version"}),
         version=request.version,
         audit_seq=audit.seq,
@@ -275,6 +311,17 @@ class RequestRepository:
                 f"OPEN#{shard}", range_key_condition=RequestRecord.next_check_at <= iso(before), limit=limit
             )
             found.extend(r.to_domain() for r in query)
+        return found
+
+    def received_between(self, start: datetime, end: datetime) -> list[PrivacyRequest]:
+        """Requests received in [start, end): one Query per UTC month (by_received_month)."""
+        found: list[PrivacyRequest] = []
+        for month in months_between(start, end):
+            query = RequestRecord.by_received_month.query(
+                month,
+                range_key_condition=RequestRecord.received_at.between(iso(start), iso(end)),
+            )
+            found.extend(r.to_domain() for r in query if r.received_at < iso(end))
         return found
 
     def audit_trail(self, request_id: str) -> list[AuditEvent]:

@@ -135,6 +135,10 @@ def expired_email(to: str, request: PrivacyRequest) -> OutgoingEmail:
     )
 
 
+def expired_sms() -> str:
+    return f"{COMPANY}: your privacy request was never confirmed, so we have closed it. You may make a new one."
+
+
 def cancelled_email(to: str, request: PrivacyRequest) -> OutgoingEmail:
     return _email(
         to, request, "Your privacy request is cancelled", [f"Your request for {_TYPE_TEXT[request.type]} is cancelled."]

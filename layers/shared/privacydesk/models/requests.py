@@ -110,6 +110,7 @@ class PrivacyRequest(BaseModel):
     trust: dict[str, Any] = Field(default_factory=dict)  # email: verdicts and why it is (un)verified
     attachments: list[dict[str, Any]] = Field(default_factory=list)  # email: files kept in S3, never opened
     status_token_hash: str | None = None
+    notices_sent: list[str] = Field(default_factory=list)  # deadline monitor: "<kind>@<due>" keys, once each
     version: int = 0  # optimistic lock for conditional writes
 
     @property

@@ -1,0 +1,192 @@
+"""One run of the deadline monitor: look at every open request whose next check is due, act.
+
+For each request the notices due now (logic.deadline_monitor) are first recorded on the
+request in one conditional, audited write; only then are they delivered. Two overlapping runs
+cannot both claim a notice, and a notice that cannot be delivered is forgotten again (released)
+so the next run retries it: each is delivered once, and a breach is never silent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from privacydesk.logic import dpo_notifications, intake, notifications
+from privacydesk.logic.deadline_monitor import (
+    BREACHES,
+    WARNINGS,
+    MonitorRules,
+    NothingDue,
+    Notice,
+    NoticeKind,
+    assess,
+    checked,
+    is_overdue,
+    released,
+)
+from privacydesk.logic.errors import Conflict
+from privacydesk.logic.ports import RequestServices
+from privacydesk.models.events import DeadlineBreached, RequestExpired
+from privacydesk.models.requests import PrivacyRequest
+from privacydesk.observability import logger
+
+ACTOR = "deadline_monitor"
+
+
+class OpenRequests(Protocol):
+    def open_due(self, before: datetime, limit: int = 500) -> list[PrivacyRequest]: ...
+
+
+@dataclass
+class MonitorRun:
+    now: datetime
+    checked: int = 0
+    sent: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # kind -> request ids
+    failed: list[str] = field(default_factory=list)  # "<request id> <notice key>"
+    overdue: int = 0  # open requests overdue after this run (the alarm's metric)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "now": self.now.isoformat(),
+            "checked": self.checked,
+            "sent": {kind: sorted(ids) for kind, ids in sorted(self.sent.items())},
+            "failed": self.failed,
+            "overdue": self.overdue,
+        }
+
+
+def run(
+    now: datetime, *, services: RequestServices, open_requests: OpenRequests, rules: MonitorRules, dpo_email: str
+) -> MonitorRun:
+    result = MonitorRun(now=now)
+    for request in open_requests.open_due(now):
+        result.checked += 1
+        current = _check(request, now, services, rules, dpo_email, result)
+        if current.is_open and is_overdue(current, now, rules):
+            result.overdue += 1
+    return result
+
+
+def _check(
+    request: PrivacyRequest,
+    now: datetime,
+    services: RequestServices,
+    rules: MonitorRules,
+    dpo_email: str,
+    result: MonitorRun,
+) -> PrivacyRequest:
+    assessment = assess(request, now, rules)
+    if not assessment.changes(request):
+        return request
+    expected = assessment.keys
+    try:
+        updated = services.requests.change(
+            request.request_id,
+            lambda stored: checked(stored, now, rules, expected),
+            action="deadline_check",
+            actor=ACTOR,
+            at=now,
+            details={
+                "sent": [n.key for n in assessment.send],
+                "superseded": [n.key for n in assessment.skip],
+                "overdue": assessment.overdue,
+            },
+        )
+    except NothingDue:
+        return request
+    except Conflict:
+        logger.info("request changed during the check; next run", extra={"request_id": request.request_id})
+        return request
+    for notice in assessment.send:
+        try:
+            _deliver(notice, updated, now, services, dpo_email)
+        except Exception:  # noqa: BLE001 - release the notice so the next run delivers it
+            logger.exception("notice failed", extra={"request_id": request.request_id, "notice": notice.key})
+            result.failed.append(f"{request.request_id} {notice.key}")
+            if notice.kind != NoticeKind.EXPIRY:  # an expired request is closed; its event is logged above
+                updated = _release(updated, notice, now, services)
+            continue
+        result.sent[notice.kind.value].append(request.request_id)
+        if notice.kind in BREACHES:
+            _tell_the_dpo_of_breach(notice, updated, services, dpo_email, result)
+    return updated
+
+
+def _tell_the_dpo_of_breach(
+    notice: Notice, request: PrivacyRequest, services: RequestServices, dpo: str, result: MonitorRun
+) -> None:
+    """The breach is already on the bus and raising the overdue alarm; the email names the
+    request. If it fails, the run fails (the errors alarm) but the breach is not re-published."""
+    try:
+        services.mailer.send(dpo_notifications.deadline_breach_email(dpo, request, notice.clock or "", notice.due_at))
+    except Exception:  # noqa: BLE001
+        logger.exception("breach email failed", extra={"request_id": request.request_id, "notice": notice.key})
+        result.failed.append(f"{request.request_id} {notice.key} email")
+
+
+def _release(request: PrivacyRequest, notice: Notice, now: datetime, services: RequestServices) -> PrivacyRequest:
+    try:
+        return services.requests.change(
+            request.request_id,
+            lambda stored: released(stored, [notice.key]),
+            action="deadline_notice_failed",
+            actor=ACTOR,
+            at=now,
+            details={"notice": notice.key},
+        )
+    except Exception:  # noqa: BLE001 - the failure is already reported; the alarm on errors fires
+        logger.exception("could not release notice", extra={"request_id": request.request_id})
+        return request
+
+
+def _about(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
+    """The fields every request event carries: ids, type, channel, status (never personal data)."""
+    return {
+        "occurred_at": now,
+        "request_id": request.request_id,
+        "type": request.type.value,
+        "channel": request.channel.value,
+        "status": request.status.value,
+    }
+
+
+def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: RequestServices, dpo: str) -> None:
+    if notice.kind in WARNINGS:
+        services.mailer.send(dpo_notifications.deadline_warning_email(dpo, request, notice.clock or "", notice.due_at))
+    elif notice.kind in BREACHES:
+        services.events.publish(
+            DeadlineBreached(**_about(request, now), clock=notice.clock or "", due_at=notice.due_at)
+        )
+    elif notice.kind == NoticeKind.VERIFICATION_REMINDER:
+        intake.resend_verification(request, now, services)
+    else:
+        _expire(request, now, services)
+
+
+def _expire(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
+    services.events.publish(RequestExpired(**_about(request, now)))
+    address = unverified_address(request)
+    if address:
+        intake.safe_send(services, "expired", notifications.expired_email(address, request))
+    elif request.subject.phone:
+        try:
+            services.sms.send(request.subject.phone, notifications.expired_sms())
+            services.sent.append("expired_sms")
+        except Exception:  # noqa: BLE001 - the request is closed either way; the notice is courtesy
+            logger.exception("expiry sms failed", extra={"request_id": request.request_id})
+
+
+def unverified_address(request: PrivacyRequest) -> str | None:
+    """Where the expiry notice of a never-verified request goes: where its verification went.
+
+    That is the registered address for an emailed request (email intake records it in the trust
+    record), otherwise the address the requester gave. The notice says only that an unconfirmed
+    request was closed, which that inbox already knows from the verification email: it
+    discloses nothing new and asks for nothing.
+    """
+    registered = request.trust.get("registered_email")
+    if isinstance(registered, str) and registered:
+        return registered
+    return request.subject.email
