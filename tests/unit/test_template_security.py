@@ -32,7 +32,8 @@ def test_every_table_is_on_demand_encrypted_with_our_key_and_recoverable(name: s
 def test_every_bucket_is_private_kms_encrypted_tls_only_and_expires(name: str):
     props = _resources("AWS::S3::Bucket")[name]["Properties"]
     default = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert default["SSEAlgorithm"] == "aws:kms"
+    # S3 delivers server access logs only to SSE-S3 buckets; every other bucket uses our key.
+    assert default["SSEAlgorithm"] == ("AES256" if name in _access_log_destinations() else "aws:kms")
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert props["LifecycleConfiguration"]["Rules"]
     policies = [
@@ -45,6 +46,20 @@ def test_every_bucket_is_private_kms_encrypted_tls_only_and_expires(name: str):
         for policy in policies
         for s in policy["Statement"]
     ), f"{name} has no TLS-only bucket policy"
+
+
+def _access_log_destinations() -> set[str]:
+    return {
+        props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+        for props in (r["Properties"] for r in _resources("AWS::S3::Bucket").values())
+        if "LoggingConfiguration" in props
+    }
+
+
+@pytest.mark.parametrize("name", sorted(set(_resources("AWS::S3::Bucket")) - _access_log_destinations()))
+def test_every_data_bucket_logs_object_access(name: str):
+    props = _resources("AWS::S3::Bucket")[name]["Properties"]
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"] in _access_log_destinations()
 
 
 def test_every_function_is_python312_on_arm64_with_a_retained_log_group():
