@@ -98,9 +98,7 @@ class FunctionRunner:
         os.environ.update(env)
         # The package caches settings and table bindings at import; rebind to this function's view.
         from privacydesk.dal.base import bind_tables
-        from privacydesk.integrations.aws import reset_clients
         from privacydesk.settings import reload_settings
 
         bind_tables(reload_settings())
-        reset_clients()
         self._applied_env = env

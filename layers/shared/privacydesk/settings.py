@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -47,7 +48,17 @@ def get_settings() -> Settings:
     return Settings.from_environ()
 
 
+_reload_hooks: list[Callable[[], None]] = []
+
+
+def on_reload(hook: Callable[[], None]) -> None:
+    """Register a cache to drop when the environment is re-read (modules that cache clients)."""
+    _reload_hooks.append(hook)
+
+
 def reload_settings() -> Settings:
     """Re-read the environment (tests and the local stand-in rebind after provisioning)."""
     get_settings.cache_clear()
+    for hook in _reload_hooks:
+        hook()
     return get_settings()

@@ -1,7 +1,119 @@
-"""Public data-rights request routes (submit, verify, status, cancel)."""
+"""Public data-rights request routes: submit, verify, follow (status) and cancel."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from privacydesk.api.wiring import fresh_services, public_base_url, request_services
+from privacydesk.clock import utc_now
+from privacydesk.logic import intake
+from privacydesk.logic.errors import Conflict, InvalidInput
+from privacydesk.models.request_api import NewRequestBody, StatusReply, SubmittedReply, VerifyBody
+from privacydesk.models.requests import Channel
+from privacydesk.settings import get_settings, on_reload
+
 router = APIGatewayHttpRouter()
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def _bearer() -> str | None:
+    value = router.current_event.headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _submit(body: NewRequestBody) -> dict[str, Any]:
+    services = fresh_services()
+    if not services.config.public_base_url:
+        # No PUBLIC_BASE_URL configured: links point at the API's own domain.
+        services.config = type(services.config)(
+            **{
+                **services.config.__dict__,
+                "public_base_url": public_base_url(router.current_event.request_context.domain_name),
+            }
+        )
+    receipt = intake.submit(
+        intake.NewRequest(**body.model_dump()), channel=Channel.API, now=utc_now(), services=services
+    )
+    request = receipt.request
+    reply = SubmittedReply(
+        request_id=request.request_id,
+        status=request.status,
+        received_at=request.received_at,
+        acknowledge_by=request.acknowledge_by,
+        respond_by=request.respond_by,
+        status_token=receipt.status_token,
+        duplicate=receipt.duplicate,
+    )
+    return reply.model_dump(mode="json")
+
+
+@cache
+def _idempotent_submit() -> Callable[..., dict[str, Any]]:
+    """Powertools idempotency, built on first use (its import is heavy and only this route needs it)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=3600)
+
+    @idempotent_function(data_keyword_argument="data", persistence_store=store, config=config)
+    def submit_once(data: dict[str, Any]) -> dict[str, Any]:
+        return _submit(NewRequestBody.model_validate(data["body"]))
+
+    return submit_once  # type: ignore[no-any-return]
+
+
+on_reload(_idempotent_submit.cache_clear)
+
+
+@router.post(
+    "/v1/requests",
+    summary="Ask for Access, Update, Delete or Object, or ask a question",
+    description="Answers 202 with the request's clocks and a status token shown only once. "
+    "An Idempotency-Key header makes retries safe.",
+)
+def submit(body: NewRequestBody) -> tuple[SubmittedReply, int]:
+    key = router.current_event.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return SubmittedReply.model_validate(_submit(body)), 202
+    if not 8 <= len(key) <= 128:
+        raise InvalidInput("Idempotency-Key must be 8 to 128 characters", code="invalid_idempotency_key")
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    try:
+        stored = _idempotent_submit()(data={"key": key, "body": body.model_dump(mode="json")})
+    except IdempotencyValidationError as error:
+        raise Conflict("this Idempotency-Key was used with a different body", code="idempotency_key_reused") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict("a request with this Idempotency-Key is in progress", code="request_in_progress") from error
+    return SubmittedReply.model_validate(stored), 202
+
+
+@router.post("/v1/requests/<request_id>/verify", summary="Confirm a request with the token from the email")
+def verify(request_id: str, body: VerifyBody) -> StatusReply:
+    request = intake.verify(request_id, body.token, now=utc_now(), services=fresh_services())
+    return StatusReply.of(request)
+
+
+@router.get(
+    "/v1/requests/<request_id>", summary="Status and clocks of a request (Authorization: Bearer <status_token>)"
+)
+def status(request_id: str) -> StatusReply:
+    return StatusReply.of(intake.authorised(request_id, _bearer(), request_services()))
+
+
+@router.post("/v1/requests/<request_id>/cancel", summary="Cancel a request (Authorization: Bearer <status_token>)")
+def cancel(request_id: str) -> StatusReply:
+    return StatusReply.of(intake.cancel(request_id, _bearer(), now=utc_now(), services=fresh_services()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from privacydesk.settings import on_reload
+
 
 @cache
 def client(service: str) -> Any:
@@ -16,3 +18,6 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests and the local stand-in re-point the environment)."""
     client.cache_clear()
+
+
+on_reload(reset_clients)

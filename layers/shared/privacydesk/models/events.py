@@ -47,6 +47,10 @@ class RequestDenied(RequestEvent):
     detail_type: ClassVar[str] = "Request.Denied"
 
 
+class RequestCancelled(RequestEvent):
+    detail_type: ClassVar[str] = "Request.Cancelled"
+
+
 class RequestExpired(RequestEvent):
     detail_type: ClassVar[str] = "Request.Expired"
 

@@ -36,11 +36,11 @@ class RequestStatus(StrEnum):
     ANSWERED = "answered"
 
 
+# FAILED is not closed: fulfilment failed, the requester still awaits an answer and the clock runs.
 CLOSED_STATUSES = frozenset(
     {
         RequestStatus.COMPLETED,
         RequestStatus.DENIED,
-        RequestStatus.FAILED,
         RequestStatus.EXPIRED,
         RequestStatus.CANCELLED,
         RequestStatus.ANSWERED,

@@ -1,0 +1,68 @@
+"""Builds the real services once per warm container (tests and the stand-in rebuild via reset)."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+
+from privacydesk.clock import utc_now
+from privacydesk.dal.policy_store import PolicyRepository
+from privacydesk.dal.requests_store import RequestRepository
+from privacydesk.integrations.event_bus import EventBridgePublisher
+from privacydesk.integrations.mailer import SesMailer
+from privacydesk.integrations.sms import SnsSmsSender
+from privacydesk.logic.policy import current_policy
+from privacydesk.logic.ports import RequestConfig, RequestServices
+from privacydesk.models.datamap import load_datamap
+from privacydesk.settings import get_settings, on_reload
+
+_POLICY_CACHE_SECONDS = 60.0
+_policy_cache: dict[str, tuple[float, str]] = {}
+
+
+def current_policy_version() -> str:
+    """The version in force, cached briefly per container (it changes a few times a year)."""
+    cached = _policy_cache.get("version")
+    if cached and time.monotonic() - cached[0] < _POLICY_CACHE_SECONDS:
+        return cached[1]
+    version = current_policy(PolicyRepository(), utc_now()).version
+    _policy_cache["version"] = (time.monotonic(), version)
+    return version
+
+
+def public_base_url(fallback_host: str | None = None) -> str:
+    configured = get_settings().public_base_url.rstrip("/")
+    if configured:
+        return configured
+    return f"https://{fallback_host}" if fallback_host else ""
+
+
+@cache
+def request_services() -> RequestServices:
+    return RequestServices(
+        requests=RequestRepository(),
+        mailer=SesMailer(),
+        sms=SnsSmsSender(),
+        events=EventBridgePublisher(),
+        config=RequestConfig(
+            public_base_url=public_base_url(),
+            policy_version=current_policy_version,
+            datamap_version=load_datamap().version,
+        ),
+    )
+
+
+def fresh_services() -> RequestServices:
+    """Per-invocation view: shared clients, a fresh list of what was sent."""
+    base = request_services()
+    return RequestServices(
+        requests=base.requests, mailer=base.mailer, sms=base.sms, events=base.events, config=base.config
+    )
+
+
+def reset() -> None:
+    request_services.cache_clear()
+    _policy_cache.clear()
+
+
+on_reload(reset)

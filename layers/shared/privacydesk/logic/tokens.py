@@ -1,0 +1,69 @@
+"""Secrets handed to requesters: verification tokens, SMS codes and status tokens.
+
+Only hashes are stored. Comparison is constant-time. Tokens are long random strings (hashing
+with SHA-256 is enough); six-digit SMS codes are low-entropy, so they are hashed with a key
+bound to the request and limited to a few attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+TOKEN_TTL = timedelta(hours=24)
+MAX_ATTEMPTS = 5
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_sms_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def hash_secret(secret: str, *, context: str) -> str:
+    """Keyed by context (the request id), so a hash is useless for any other request."""
+    return hmac.new(context.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def matches(secret: str, expected_hash: str, *, context: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret, context=context), expected_hash)
+
+
+@dataclass(frozen=True)
+class VerificationChallenge:
+    """What is stored for a pending verification (never the secret itself)."""
+
+    request_id: str
+    secret_hash: str
+    method: str  # email_link | sms_code
+    expires_at: datetime
+    attempts: int = 0
+    used: bool = False
+
+    def check(self, secret: str, now: datetime) -> str | None:
+        """None if the secret is accepted, else the machine-readable reason."""
+        if self.used:
+            return "token_used"
+        if self.attempts >= MAX_ATTEMPTS:
+            return "too_many_attempts"
+        if now >= self.expires_at:
+            return "token_expired"
+        if not matches(secret, self.secret_hash, context=self.request_id):
+            return "token_invalid"
+        return None
+
+
+def challenge_for(request_id: str, method: str, now: datetime) -> tuple[str, VerificationChallenge]:
+    secret = new_sms_code() if method == "sms_code" else new_token()
+    challenge = VerificationChallenge(
+        request_id=request_id,
+        secret_hash=hash_secret(secret, context=request_id),
+        method=method,
+        expires_at=now + TOKEN_TTL,
+    )
+    return secret, challenge
