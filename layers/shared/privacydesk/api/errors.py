@@ -11,7 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from privacydesk.logic.errors import DomainError
 from privacydesk.observability import logger
@@ -23,6 +26,12 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, **extra}},
     )
+
+
+def _methods_for(app: APIGatewayHttpResolver, path: str) -> set[str]:
+    """The methods some route answers on `path` (for 405 and its Allow header, RFC 9110 15.5.6)."""
+    routes = app._static_routes + app._dynamic_routes  # Powertools keeps its routes here
+    return {route.method for route in routes if route.rule.match(path)}
 
 
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
@@ -40,8 +49,19 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         code = "invalid_json" if any(f["type"] == "json_invalid" for f in fields) else "invalid_request"
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, code, "The request is not valid.", fields=fields)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def on_unsupported_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."
+        )
+
     @app.not_found
     def on_not_found(_: NotFoundError) -> Response[Any]:
+        allowed = _methods_for(app, app.current_event.path)
+        if allowed:
+            reply = error_response(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed here.")
+            reply.headers["Allow"] = ", ".join(sorted(allowed))
+            return reply
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "No such route.")
 
     @app.exception_handler(Exception)
