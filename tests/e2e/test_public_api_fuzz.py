@@ -65,10 +65,10 @@ def test_public_api_holds_to_its_openapi_document(running: RunningStack, tmp_pat
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,
     )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     report = json.loads(report_path.read_text())
     cases = report["test_cases"]["generated"]
     print(f"schemathesis: {report['operations']['tested']} operations, {cases} cases, {report['running_time']:.0f}s")
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert report["failures"] == []
     assert report["errors"] == []
     assert report["operations"]["errored"] == 0

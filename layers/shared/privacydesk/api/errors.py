@@ -28,6 +28,12 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     )
 
 
+def _unsupported_media_type() -> Response[Any]:
+    return error_response(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."
+    )
+
+
 def _methods_for(app: APIGatewayHttpResolver, path: str) -> set[str]:
     """The methods some route answers on `path` (for 405 and its Allow header, RFC 9110 15.5.6)."""
     routes = app._static_routes + app._dynamic_routes  # Powertools keeps its routes here
@@ -51,9 +57,15 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def on_unsupported_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
-        return error_response(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."
-        )
+        return _unsupported_media_type()
+
+    @app.exception_handler(ValueError)
+    def on_value_error(error: ValueError) -> Response[Any]:
+        # Powertools raises a bare ValueError for a multipart body without a boundary; our bodies are
+        # JSON only, so that is the client's media type. Any other ValueError is a bug (500).
+        if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
+            return _unsupported_media_type()
+        return on_unexpected(error)
 
     @app.not_found
     def on_not_found(_: NotFoundError) -> Response[Any]:

@@ -46,7 +46,7 @@ class NewRequestBody(_Body):
 
 
 class VerifyBody(_Body):
-    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 
 
 class ReasonBody(_Body):
