@@ -28,6 +28,12 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     )
 
 
+def _internal_error(error: Exception) -> Response[Any]:
+    # A bug, not bad input: log the type only (the message may echo user data).
+    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+
+
 def _unsupported_media_type() -> Response[Any]:
     return error_response(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."
@@ -65,7 +71,7 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         # JSON only, so that is the client's media type. Any other ValueError is a bug (500).
         if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
             return _unsupported_media_type()
-        return on_unexpected(error)
+        return _internal_error(error)
 
     @app.not_found
     def on_not_found(_: NotFoundError) -> Response[Any]:
@@ -78,6 +84,4 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def on_unexpected(error: Exception) -> Response[Any]:
-        # A bug, not bad input: log the type only (the message may echo user data).
-        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        return _internal_error(error)
