@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -14,15 +16,18 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def table():
+    # A name of its own: when the integration stack's session-wide mock_aws is active, the nested
+    # mock_aws here shares its state, and a second table "t" would already exist.
+    name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
         boto3.client("dynamodb").create_table(
-            TableName="t",
+            TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield "t"
+        yield name
         reset_clients()
 
 
