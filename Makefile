@@ -5,12 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+# Scanners whose pins clash with ours (checkov: boto3==1.35.49; cfn-lint-serverless: cfn-lint>=1.57)
+# each get a venv under .tools/, built from a pinned requirements file under tools/.
+CHECKOV_VENV := .tools/checkov
+SERVERLESS_VENV := .tools/cfn-serverless
+AUDIT_VENV := .tools/audit
+# pip-audit asks PyPI's per-release JSON API for advisories; where it cannot be reached, it says so.
+PIP_AUDIT_PROBE := https://pypi.org/pypi/pip/24.0/json
 STAMP := $(VENV)/.installed
 FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean
+.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
+	audit checkov cfn-lint-serverless bandit pip-audit fuzz
 
 help:
 	@echo "make run     - run PrivacyDesk on its local AWS stand-in (127.0.0.1:3000, SMTP :2525)"
@@ -19,6 +27,7 @@ help:
 	@echo "make tick    - fire every schedule on the running stand-in"
 	@echo "make build   - sam build"
 	@echo "make bench   - run bench/ and write BENCHMARKS.md (+ BENCHMARKS.png)"
+	@echo "make audit   - checkov, cfn-lint serverless rules, bandit, pip-audit, schemathesis (make fuzz)"
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +45,12 @@ $(SAM_VENV)/.installed: tools/requirements-sam.txt
 	touch $@
 
 tools: $(SAM_VENV)/.installed
+
+.tools/%/.installed: tools/requirements-%.txt
+	$(PYTHON) -m venv .tools/$*
+	.tools/$*/bin/python -m pip install --quiet --upgrade pip
+	.tools/$*/bin/python -m pip install --quiet -r $<
+	touch $@
 
 run: venv
 	$(PY) -m local.run
@@ -70,6 +85,30 @@ e2e: venv
 
 test: lint typecheck cfn-lint sam-validate
 	$(PY) -m pytest -q
+
+audit: checkov cfn-lint-serverless bandit pip-audit fuzz
+
+# Skips are justified on the resource (Metadata: checkov: skip: - id, comment); see SECURITY.md.
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --quiet --compact
+
+# Ignores are justified in the template's Metadata (cfn-lint: config: ignore_checks).
+cfn-lint-serverless: $(SERVERLESS_VENV)/.installed
+	$(SERVERLESS_VENV)/bin/cfn-lint -t template.yaml -a cfn_lint_serverless.rules
+
+bandit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/bandit -q -r layers functions local
+
+pip-audit: $(AUDIT_VENV)/.installed
+	@if $(AUDIT_VENV)/bin/python -c "import urllib.request; urllib.request.urlopen('$(PIP_AUDIT_PROBE)', timeout=30)" 2>/dev/null; then \
+		$(AUDIT_VENV)/bin/pip-audit --strict --progress-spinner off -r layers/shared/requirements.txt -r requirements-dev.txt; \
+	else \
+		echo "pip-audit SKIPPED: PyPI's vulnerability API ($(PIP_AUDIT_PROBE)) cannot be reached from this machine,"; \
+		echo "  so no requirement could be checked against advisories. Run 'make pip-audit' where it can."; \
+	fi
+
+fuzz: venv
+	$(PY) -m pytest -m fuzz -q
 
 build: tools
 	$(SAM) build

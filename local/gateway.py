@@ -218,6 +218,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the routed handler too, which answers
+        # 405 with an Allow header, instead of http.server's HTML 501.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
+
     def _serve(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)

@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.stack_file.exists():
         parser.error(f"{args.stack_file} not found: start the stand-in first with `make run`")
     stack_data = json.loads(args.stack_file.read_text())
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    # moto's fake credentials, set before anything imports boto3 (the stand-in only).
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # nosec B105
 
     from local.invoker import FunctionRunner
     from local.provision import LocalStack

@@ -19,7 +19,8 @@ from typing import Any
 from local import sam_template
 from local.provision import LocalStack
 
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# moto's documented fake credentials (the stand-in only; never a real secret).
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # nosec B105
 
 
 @dataclass

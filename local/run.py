@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.host not in ("127.0.0.1", "localhost"):
         parser.error("the stand-in listens on loopback only")
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    # moto's fake credentials, set before anything imports boto3 (the stand-in only).
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # nosec B105
     os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
     from moto.server import ThreadedMotoServer
 

@@ -102,7 +102,8 @@ def synthetic_accounts(count: int) -> list[dict[str, Any]]:
 
 
 def seed_accounts(now: datetime, extra_accounts: int = 0) -> None:
-    rng = random.Random(20251130)
+    # Seeded on purpose, so the demo data is deterministic; nothing secret comes from it.
+    rng = random.Random(20251130)  # nosec B311
     people = DEMO_ACCOUNTS + synthetic_accounts(extra_accounts)
     # Every write goes through stamp(): TTL and expiry bucket come from the retention schedule.
     with AccountRecord.batch_write() as accounts:

@@ -30,3 +30,25 @@ def stack() -> Iterator[Harness]:
         runner.activate()
         seed_all(now=datetime.now(UTC))
         yield Harness(local_stack, runner)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Every integration and e2e test also proves its logs hold no personal data.
+
+    The handlers' Powertools log lines go to stdout, which pytest captures per test; a test whose
+    captured output names a demo person, or carries any email address or phone number, fails.
+    """
+    report: pytest.TestReport = yield
+    if report.when != "call" or not report.passed:
+        return report
+    if item.get_closest_marker("integration") is None and item.get_closest_marker("e2e") is None:
+        return report
+    from tests.support.pii import find_personal_data
+
+    captured = "\n".join(content for title, content in report.sections if title.startswith("Captured"))
+    findings = find_personal_data(captured)
+    if findings:
+        report.outcome = "failed"
+        report.longrepr = "personal data in this test's logs:\n" + "\n".join(str(f) for f in findings[:20])
+    return report

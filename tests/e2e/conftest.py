@@ -16,3 +16,8 @@ def running_500_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     """A second stand-in whose accounts table holds exactly 500 accounts (3 named + 497 synthetic)."""
     with stand_in(tmp_path_factory.mktemp("standin500"), "--accounts", "497") as stack:
         yield stack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that set RUNS_LAST (the log audit) run after every other test of the session."""
+    items.sort(key=lambda item: bool(getattr(getattr(item, "module", None), "RUNS_LAST", False)))

@@ -32,7 +32,8 @@ def test_every_table_is_on_demand_encrypted_with_our_key_and_recoverable(name: s
 def test_every_bucket_is_private_kms_encrypted_tls_only_and_expires(name: str):
     props = _resources("AWS::S3::Bucket")[name]["Properties"]
     default = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert default["SSEAlgorithm"] == "aws:kms"
+    # S3 delivers server access logs only to SSE-S3 buckets; every other bucket uses our key.
+    assert default["SSEAlgorithm"] == ("AES256" if name in _access_log_destinations() else "aws:kms")
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert props["LifecycleConfiguration"]["Rules"]
     policies = [
@@ -45,6 +46,20 @@ def test_every_bucket_is_private_kms_encrypted_tls_only_and_expires(name: str):
         for policy in policies
         for s in policy["Statement"]
     ), f"{name} has no TLS-only bucket policy"
+
+
+def _access_log_destinations() -> set[str]:
+    return {
+        props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+        for props in (r["Properties"] for r in _resources("AWS::S3::Bucket").values())
+        if "LoggingConfiguration" in props
+    }
+
+
+@pytest.mark.parametrize("name", sorted(set(_resources("AWS::S3::Bucket")) - _access_log_destinations()))
+def test_every_data_bucket_logs_object_access(name: str):
+    props = _resources("AWS::S3::Bucket")[name]["Properties"]
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"] in _access_log_destinations()
 
 
 def test_every_function_is_python312_on_arm64_with_a_retained_log_group():
@@ -70,3 +85,78 @@ def test_admin_routes_require_iam():
         for event in spec.events:
             if event.type == "HttpApi" and "/admin" in event.properties.get("Path", ""):
                 assert event.properties["Auth"]["Authorizer"] == "AWS_IAM", f"{spec.logical_id}/{event.name}"
+
+
+DATA_KEY_ARN = {"Fn::GetAtt": ["DataKey", "Arn"]}
+DATA_KEY_REFS = ({"Ref": "DataKey"}, DATA_KEY_ARN, {"Fn::GetAtt": "DataKey.Arn"})
+ASYNC_EVENT_TYPES = {"EventBridgeRule", "Schedule", "ScheduleV2", "S3", "SNS", "CloudWatchEvent", "SES"}
+
+
+@pytest.mark.parametrize("name", sorted(_resources("AWS::Logs::LogGroup")))
+def test_every_log_group_is_encrypted_with_our_key_and_expires(name: str):
+    props = _resources("AWS::Logs::LogGroup")[name]["Properties"]
+    assert props["KmsKeyId"] in DATA_KEY_REFS
+    assert props["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+
+
+def _dead_letter_targets() -> set[str]:
+    """Queues named as a DLQ by another queue's redrive policy, a function or an event rule."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("deadLetterTargetArn", "DeadLetterConfig", "DeadLetterQueue", "OnFailure"):
+                    found.update(_referenced_names(value))
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(sam_template.load()["Resources"])
+    return found
+
+
+def _referenced_names(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        if "Ref" in node:
+            return {str(node["Ref"])}
+        if "Fn::GetAtt" in node:
+            target = node["Fn::GetAtt"]
+            return {str(target[0] if isinstance(target, list) else str(target).split(".")[0])}
+        return {name for value in node.values() for name in _referenced_names(value)}
+    if isinstance(node, list):
+        return {name for value in node for name in _referenced_names(value)}
+    return set()
+
+
+@pytest.mark.parametrize("name", sorted(_resources("AWS::SQS::Queue")))
+def test_every_queue_is_encrypted_with_our_key_and_has_a_dead_letter_queue(name: str):
+    props = _resources("AWS::SQS::Queue")[name].get("Properties", {})
+    assert props.get("KmsMasterKeyId") in DATA_KEY_REFS, f"{name} is not encrypted with DataKey"
+    assert "RedrivePolicy" in props or name in _dead_letter_targets(), f"{name} has no redrive policy and is no DLQ"
+
+
+@pytest.mark.parametrize("name", sorted(_resources("AWS::SNS::Topic")))
+def test_every_topic_is_encrypted_with_our_key(name: str):
+    props = _resources("AWS::SNS::Topic")[name].get("Properties", {})
+    assert props.get("KmsMasterKeyId") in DATA_KEY_REFS
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name
+        for name, spec in sam_template.functions().items()
+        if any(event.type in ASYNC_EVENT_TYPES for event in spec.events)
+    ),
+)
+def test_every_asynchronously_invoked_function_keeps_its_failures(name: str):
+    """Events that fail after Lambda's retries land in a DLQ (function DeadLetterQueue, an
+    OnFailure destination, or the rule target's DeadLetterConfig), never nowhere."""
+    function = sam_template.load()["Resources"][name]["Properties"]
+    events = sam_template.functions()[name].events
+    has_function_dlq = "DeadLetterQueue" in function or "OnFailure" in str(function.get("EventInvokeConfig", {}))
+    for event in events:
+        if event.type in ASYNC_EVENT_TYPES and not has_function_dlq:
+            assert "DeadLetterConfig" in event.properties, f"{name}/{event.name} loses failed events"

@@ -7,7 +7,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from privacydesk import __version__
-from privacydesk.api import admin_notices, admin_policy, admin_reports, admin_requests, admin_review, admin_subjects
+from privacydesk.api import (
+    admin_notices,
+    admin_policy,
+    admin_reports,
+    admin_requests,
+    admin_review,
+    admin_subjects,
+    openapi,
+)
 from privacydesk.api.errors import install_error_handlers
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -22,9 +30,4 @@ app.include_router(admin_notices.router)
 
 @app.get("/v1/admin/openapi.json", summary="The admin API's OpenAPI document", include_in_schema=False)
 def admin_openapi_document() -> dict[str, Any]:
-    import json
-
-    document: dict[str, Any] = json.loads(
-        app.get_openapi_json_schema(title="PrivacyDesk admin API", version=__version__)
-    )
-    return document
+    return openapi.document(app, title="PrivacyDesk admin API", version=__version__)

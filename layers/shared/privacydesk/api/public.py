@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from privacydesk import __version__
-from privacydesk.api import pages, policy_routes, request_routes
+from privacydesk.api import openapi, pages, policy_routes, request_routes
 from privacydesk.api.errors import install_error_handlers
 from privacydesk.api.policy_headers import PolicyHeaders
 
@@ -27,13 +27,9 @@ def health() -> dict[str, str]:
 
 @app.get("/v1/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
 def openapi_document() -> dict[str, Any]:
-    import json
-
-    document: dict[str, Any] = json.loads(
-        app.get_openapi_json_schema(
-            title="PrivacyDesk public API",
-            version=__version__,
-            description="Data-rights requests, the privacy policy and its notices.",
-        )
+    return openapi.document(
+        app,
+        title="PrivacyDesk public API",
+        version=__version__,
+        description="Data-rights requests, the privacy policy and its notices.",
     )
-    return document

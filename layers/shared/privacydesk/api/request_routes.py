@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from privacydesk.api.wiring import fresh_services, public_base_url, request_services
@@ -21,9 +22,13 @@ router = APIGatewayHttpRouter()
 IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def _bearer() -> str | None:
-    value = router.current_event.headers.get("authorization") or ""
-    scheme, _, token = value.partition(" ")
+# Documented as a header parameter, so the OpenAPI document (and the fuzzer) know that reading
+# or cancelling a request needs the status token; without it the answer is 404, as for no request.
+StatusToken = Annotated[str | None, Header(alias="Authorization", description="Bearer <status_token>")]
+
+
+def _bearer(value: str | None) -> str | None:
+    scheme, _, token = (value or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -80,6 +85,7 @@ on_reload(_idempotent_submit.cache_clear)
     summary="Ask for Access, Update, Delete or Object, or ask a question",
     description="Answers 202 with the request's clocks and a status token shown only once. "
     "An Idempotency-Key header makes retries safe.",
+    responses={202: {"description": "Received", "content": {"application/json": {"model": SubmittedReply}}}},
 )
 def submit(body: NewRequestBody) -> tuple[SubmittedReply, int]:
     key = router.current_event.headers.get(IDEMPOTENCY_HEADER)
@@ -110,10 +116,10 @@ def verify(request_id: str, body: VerifyBody) -> StatusReply:
 @router.get(
     "/v1/requests/<request_id>", summary="Status and clocks of a request (Authorization: Bearer <status_token>)"
 )
-def status(request_id: str) -> StatusReply:
-    return StatusReply.of(intake.authorised(request_id, _bearer(), request_services()))
+def status(request_id: str, authorization: StatusToken = None) -> StatusReply:
+    return StatusReply.of(intake.authorised(request_id, _bearer(authorization), request_services()))
 
 
 @router.post("/v1/requests/<request_id>/cancel", summary="Cancel a request (Authorization: Bearer <status_token>)")
-def cancel(request_id: str) -> StatusReply:
-    return StatusReply.of(intake.cancel(request_id, _bearer(), now=utc_now(), services=fresh_services()))
+def cancel(request_id: str, authorization: StatusToken = None) -> StatusReply:
+    return StatusReply.of(intake.cancel(request_id, _bearer(authorization), now=utc_now(), services=fresh_services()))

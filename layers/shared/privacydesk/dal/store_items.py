@@ -102,7 +102,7 @@ class StoreTable:
                 request = reply.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                time.sleep(0.05 * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 - jitter
+                time.sleep(0.05 * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 - jitter  # nosec B311
         return found, calls
 
     # ------------------------------------------------------------------ the expiry index

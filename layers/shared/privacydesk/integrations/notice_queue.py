@@ -44,7 +44,7 @@ class SqsRecipientQueue:
                 pending = {key: body for key, body in pending.items() if key in failed}
                 if not pending:
                     break
-                self.sleep(0.05 * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+                self.sleep(0.05 * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto  # nosec B311
             else:
                 raise RuntimeError(f"{len(pending)} recipient batches were not accepted by the queue")
 

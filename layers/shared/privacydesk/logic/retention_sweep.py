@@ -300,5 +300,5 @@ class _StoreSweep:
             try:
                 self.access.move_to_bucket(key, self.ports.bucket_of(tomorrow, key, self.store))
                 self.report.write_calls += 1
-            except Exception:  # noqa: BLE001,S112 - TTL still removes it (delete), or the backstop does (anonymize)
+            except Exception:  # noqa: BLE001,S112  # nosec B112 - TTL or the backstop still removes it
                 continue

@@ -9,10 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-Purpose = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+# Text is stripped, so it must hold a visible character: the pattern says so in the OpenAPI document
+# (\x1c-\x1f: Python counts them as whitespace, JSON Schema engines do not).
+VISIBLE = r"[^\s\x1c-\x1f]"
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=VISIBLE)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True, pattern=VISIBLE)]
+# Identifiers are matched exactly, not stripped first (" erase" is not a field name), as documented.
+Identifier = StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", strip_whitespace=False)
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64), Identifier]
+Purpose = Annotated[str, StringConstraints(min_length=1, max_length=40), Identifier]
 
 
 class _Body(BaseModel):
@@ -20,6 +25,15 @@ class _Body(BaseModel):
 
 
 class NewRequestBody(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"type": "access", "email": "someone@example.org", "name": "Someone"},
+                {"type": "object", "phone": "+639175550199", "purposes": ["marketing_sms"]},
+            ]
+        }
+    )
+
     type: RequestType
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
@@ -32,7 +46,7 @@ class NewRequestBody(_Body):
 
 
 class VerifyBody(_Body):
-    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 
 
 class ReasonBody(_Body):
