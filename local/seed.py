@@ -150,7 +150,10 @@ def seed_documents() -> None:
             ("signatory-id.txt", f"Government ID of {person['name']}."),
         ):
             client("s3").put_object(
-                Bucket=bucket, Key=f"sender-id/{person['account_id']}/{name}", Body=text.encode(), ContentType="text/plain"
+                Bucket=bucket,
+                Key=f"sender-id/{person['account_id']}/{name}",
+                Body=text.encode(),
+                ContentType="text/plain",
             )
 
 

@@ -84,7 +84,7 @@ def test_access_bundle_has_every_store_as_json_and_csv_with_a_readme(stack: Harn
     names = set(bundle.namelist())
     for store in ("accounts", "account_documents", "message_logs", "api_usage", "technical_events"):
         assert {f"{store}.json", f"{store}.csv"} <= names
-    assert f"files/account_documents/permit.txt" in names
+    assert "files/account_documents/permit.txt" in names
     accounts = json.loads(bundle.read("accounts.json"))
     assert accounts[0]["name"] == person["name"]
     rows = list(csv.DictReader(io.StringIO(bundle.read("message_logs.csv").decode())))
@@ -145,7 +145,8 @@ def test_delete_erases_every_store_and_the_verification_pass_proves_it(stack: Ha
     versions = boto3.client("s3").list_object_versions(
         Bucket=stack.physical("AccountDocumentsBucket"), Prefix=f"sender-id/{person['account_id']}/"
     )
-    assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+    assert not versions.get("Versions")
+    assert not versions.get("DeleteMarkers")
     assert "checked that none remain" in completion_email(stack, person["email"])["text"]
 
 
@@ -160,7 +161,9 @@ def test_a_delete_delivered_twice_is_done_once(stack: Harness):
     for _ in range(2):
         reply = stack.invoke("FulfilmentFunction", {"Records": [sqs_record(stack, message)]})
         assert reply == {"batchItemFailures": []}
-    boto3.client("sqs").delete_message(QueueUrl=stack.physical("FulfilmentQueue"), ReceiptHandle=message["ReceiptHandle"])
+    boto3.client("sqs").delete_message(
+        QueueUrl=stack.physical("FulfilmentQueue"), ReceiptHandle=message["ReceiptHandle"]
+    )
     actions = [e["action"] for e in request_detail(stack, receipt["request_id"])["audit"]]
     assert actions.count("completed") == 1
     assert actions.count("store_erased") == 5
@@ -275,7 +278,9 @@ def test_update_with_an_invalid_email_is_denied_naming_the_field(stack: Harness)
     request = request_detail(stack, receipt["request_id"])["request"]
     assert request["status"] == "denied"
     assert "email" in request["denial_reason"]
-    assert item(stack.physical("AccountsTable"), {"account_id": person["account_id"]})["email"] == {"S": person["email"]}
+    assert item(stack.physical("AccountsTable"), {"account_id": person["account_id"]})["email"] == {
+        "S": person["email"]
+    }
 
 
 def test_objection_is_recorded_per_purpose_and_other_services_can_ask(stack: Harness):

@@ -116,9 +116,19 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
             route="primary",
             **ttl,
         ).save()
-    ApiUsageRecord(account_id=person["account_id"], usage_id=f"{now.isoformat()}#0", endpoint="/api/v1/sms", at=now.isoformat(), **ttl).save()
+    ApiUsageRecord(
+        account_id=person["account_id"],
+        usage_id=f"{now.isoformat()}#0",
+        endpoint="/api/v1/sms",
+        at=now.isoformat(),
+        **ttl,
+    ).save()
     TechnicalEventRecord(
-        account_id=person["account_id"], event_id=f"{now.isoformat()}#0", ip_address="198.51.100.7", at=now.isoformat(), **ttl
+        account_id=person["account_id"],
+        event_id=f"{now.isoformat()}#0",
+        ip_address="198.51.100.7",
+        at=now.isoformat(),
+        **ttl,
     ).save()
     client("s3").put_object(
         Bucket=get_settings().account_documents_bucket,

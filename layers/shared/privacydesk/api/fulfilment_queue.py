@@ -40,4 +40,8 @@ def handle_message(body: str, *, attempt: int) -> dict[str, Any]:
         attempt=attempt,
         max_attempts=get_settings().fulfilment_max_attempts,
     )
-    return {"request_id": result.request_id, "action": result.action, "status": result.status.value if result.status else None}
+    return {
+        "request_id": result.request_id,
+        "action": result.action,
+        "status": result.status.value if result.status else None,
+    }

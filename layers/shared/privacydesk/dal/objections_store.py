@@ -64,4 +64,5 @@ class ObjectionRegistry:
 
 
 def _conditional_failure(error: PutError) -> bool:
-    return getattr(error.cause, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code = getattr(error.cause, "response", {}).get("Error", {}).get("Code")
+    return bool(code == "ConditionalCheckFailedException")

@@ -139,7 +139,9 @@ class DynamoDbConnector:
             "ExpressionAttributeNames": names,
         }
         if assign:
-            params["ExpressionAttributeValues"] = {f":a{i}": _serializer.serialize(v) for i, v in enumerate(assign.values())}
+            params["ExpressionAttributeValues"] = {
+                f":a{i}": _serializer.serialize(v) for i, v in enumerate(assign.values())
+            }
         try:
             client("dynamodb").update_item(**params)
         except ClientError as error:

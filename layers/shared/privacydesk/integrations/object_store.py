@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from functools import cache
@@ -136,10 +137,8 @@ class MultipartWriter(io.RawIOBase):
     def __del__(self) -> None:
         # IOBase would close (complete) a forgotten writer; an unfinished upload is aborted instead.
         if not self.closed:
-            try:
+            with contextlib.suppress(Exception):  # best effort; the bucket's lifecycle aborts it in a day
                 self.abort()
-            except Exception:  # noqa: BLE001, S110 - best effort; the bucket's lifecycle aborts it in a day
-                pass
 
 
 class ExportBucket:

@@ -30,9 +30,7 @@ VALIDATORS: dict[str, Callable[[str], str]] = {
 
 
 def correctable_fields(datamap: DataMap) -> set[str]:
-    held = {
-        name for store in datamap.stores for name in store.personal_fields if name not in store.key_attributes
-    }
+    held = {name for store in datamap.stores for name in store.personal_fields if name not in store.key_attributes}
     return held & set(VALIDATORS)
 
 

@@ -152,7 +152,9 @@ def export_key(request_id: str) -> str:
     return f"exports/{request_id}/personal-data.zip"
 
 
-def _access(request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices) -> FulfilmentResult:
+def _access(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
     key = export_key(request.request_id)
     with services.exports.writer(key, "application/zip") as out:
         report = write_bundle(
@@ -241,9 +243,7 @@ def _erase_store(
     return counts
 
 
-def _verify_erasure(
-    services: FulfilmentServices, ids: SubjectIds, holds: _Holds, now_epoch: int
-) -> dict[str, Any]:
+def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds, now_epoch: int) -> dict[str, Any]:
     """Look again, everywhere: what should be gone must not be found (kept records excepted)."""
     remaining: dict[str, int] = {}
     for store in services.datamap.stores:
@@ -265,7 +265,9 @@ def _verify_erasure(
     return {"passed": not any(remaining.values()), "remaining": remaining}
 
 
-def _erase(request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices) -> FulfilmentResult:
+def _erase(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
     repo = services.requests.requests
     holds = _Holds(services, {})
     now_epoch = int(now.timestamp())
@@ -274,7 +276,9 @@ def _erase(request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services:
             continue  # erased in an earlier attempt
         counts = _erase_store(store, services.connector(store), ids, holds, now_epoch)
 
-        def recorded(current: PrivacyRequest, name: str = store.name, result: dict[str, Any] = counts) -> PrivacyRequest:
+        def recorded(
+            current: PrivacyRequest, name: str = store.name, result: dict[str, Any] = counts
+        ) -> PrivacyRequest:
             stores = {**current.outcome.get("stores", {}), name: result}
             return current.model_copy(update={"outcome": {**current.outcome, "stores": stores}})
 
@@ -315,14 +319,16 @@ def _erase(request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services:
     lines = [f"We deleted or anonymized {erased} record(s) across our data stores and checked that none remain."]
     for entry in kept:
         store = services.datamap.store(entry["store"])
-        lines.append(f"We kept {entry['records']} record(s) of {store.description.rstrip('.')}, because {entry['reason']}")
+        lines.append(
+            f"We kept {entry['records']} record(s) of {store.description.rstrip('.')}, because {entry['reason']}"
+        )
     return _finish(
         request,
         {"kept": kept},
         " ".join(lines),
         now=now,
         services=services,
-        sms=f"{COMPANY}: your data has been deleted ({erased} record(s)); {sum(e['records'] for e in kept)} kept by law.",
+        sms=f"{COMPANY}: your data has been deleted ({erased} record(s)); {sum(e['records'] for e in kept)} kept.",
     )
 
 
@@ -368,7 +374,9 @@ def _correct(
 
 
 # ------------------------------------------------------------------------------------ Object
-def _object(request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices) -> FulfilmentResult:
+def _object(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
     purposes = sorted(set(request.purposes))
     services.objections.record(
         ids.ref, [Objection(purpose=p, objected=True, at=now, request_id=request.request_id) for p in purposes]

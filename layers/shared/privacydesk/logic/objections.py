@@ -44,8 +44,9 @@ def may_process(subject: str, purpose: str, *, registry: ObjectionStore, account
     return status_of(subject, registry=registry, accounts=accounts).allowed(purpose)
 
 
-def record(ids: SubjectIds, purposes: dict[str, bool], *, request_id: str | None, now: datetime,
-           registry: ObjectionStore) -> None:
+def record(
+    ids: SubjectIds, purposes: dict[str, bool], *, request_id: str | None, now: datetime, registry: ObjectionStore
+) -> None:
     registry.record(
         ids.ref, [Objection(purpose=p, objected=o, at=now, request_id=request_id) for p, o in sorted(purposes.items())]
     )

@@ -64,9 +64,7 @@ def resolve(subject: Subject, accounts: AccountLookup, *, phone_finds_account: b
         account = accounts.by_phone(subject.phone)
     if account is None:
         return SubjectIds(None, _unique(subject.email), _unique(subject.phone))
-    return SubjectIds(
-        account.account_id, _unique(subject.email, account.email), _unique(subject.phone, account.phone)
-    )
+    return SubjectIds(account.account_id, _unique(subject.email, account.email), _unique(subject.phone, account.phone))
 
 
 def resolve_identifier(identifier: str, accounts: AccountLookup) -> SubjectIds:
