@@ -21,7 +21,6 @@ class Settings:
     api_usage_table: str = "privacydesk-api-usage"
     technical_events_table: str = "privacydesk-technical-events"
     subject_preferences_table: str = "privacydesk-subject-preferences"
-    subject_holds_table: str = "privacydesk-subject-holds"
     account_documents_bucket: str = "privacydesk-account-documents"
     export_link_days: int = 7
     fulfilment_max_attempts: int = 3
