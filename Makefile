@@ -10,7 +10,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build clean
+.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean
 
 help:
 	@echo "make run     - run PrivacyDesk on its local AWS stand-in (127.0.0.1:3000, SMTP :2525)"
@@ -18,6 +18,7 @@ help:
 	@echo "make invoke FN=PublicApiFunction EVENT=events/public_api/get_policy.json"
 	@echo "make tick    - fire every schedule on the running stand-in"
 	@echo "make build   - sam build"
+	@echo "make bench   - run every benchmark in bench/ (outside the test suite)"
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +73,10 @@ test: lint typecheck cfn-lint sam-validate
 
 build: tools
 	$(SAM) build
+
+# Every bench/*.py in turn; each prints its side-by-side measurements.
+bench: venv
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -7,14 +7,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from privacydesk.dal.api_usage import record_api_call
 from privacydesk.dal.policy_store import PolicyRepository
 from privacydesk.dal.reference_stores import (
     AccountRecord,
-    ApiUsageRecord,
+    BillingRecord,
     MessageLogRecord,
     TechnicalEventRecord,
-    expiry_bucket,
 )
+from privacydesk.dal.retention_fields import stamp
 from privacydesk.logic.policy import initial_policy
 
 # The demo people. Tests look for these values in logs to prove no PII is written there.
@@ -44,12 +45,15 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
 # Someone who never signed up but received SMS from an account: a subject known only by phone.
 DEMO_SMS_RECIPIENTS = ["+639175550101", "+639175550102"]
 
-RETENTION_DAYS = {"message_logs": 180, "api_usage": 395, "technical_events": 90}
-
-
-def _expiry(at: datetime, days: int, key: str) -> dict[str, Any]:
-    expires = at + timedelta(days=days)
-    return {"expires_at": int(expires.timestamp()), "expiry_bucket": expiry_bucket(expires, key)}
+# A customer who closed their account 13 months ago: past the one-year dispute window, so the
+# retention sweep (`make tick`) deletes the account and its old data, and anonymizes its messages.
+DEMO_CLOSED_ACCOUNT: dict[str, Any] = {
+    "account_id": "acct-dante",
+    "name": "Dante Lim",
+    "email": "dante.lim@example.com",
+    "phone": "+639201230000",
+    "company": "Lim Hardware",
+}
 
 
 def seed_policy(now: datetime) -> None:
@@ -77,16 +81,21 @@ def synthetic_accounts(count: int) -> list[dict[str, Any]]:
 def seed_accounts(now: datetime, extra_accounts: int = 0) -> None:
     rng = random.Random(20251130)
     people = DEMO_ACCOUNTS + synthetic_accounts(extra_accounts)
+    # Every write goes through stamp(): TTL and expiry bucket come from the retention schedule.
     with AccountRecord.batch_write() as accounts:
         for person in people:
             accounts.save(
-                AccountRecord(
-                    **person,
-                    status="active",
-                    created_at=now - timedelta(days=400),
-                    last_activity_at=now - timedelta(days=1),
-                    billing_plan="pay-as-you-go",
-                    preferences={"marketing_email": True, "language": "en"},
+                stamp(
+                    AccountRecord(
+                        **person,
+                        status="active",
+                        created_at=now - timedelta(days=400),
+                        last_activity_at=now - timedelta(days=1),
+                        billing_plan="pay-as-you-go",
+                        preferences={"marketing_email": True, "language": "en"},
+                    ),
+                    now=now,
+                    held=False,
                 )
             )
     with MessageLogRecord.batch_write() as logs:
@@ -94,48 +103,126 @@ def seed_accounts(now: datetime, extra_accounts: int = 0) -> None:
             for n in range(12):
                 sent = now - timedelta(days=n * 7 + 1, minutes=rng.randint(0, 600))
                 recipient = DEMO_SMS_RECIPIENTS[n % 2] if n % 3 == 0 else f"+6391755{rng.randint(10000, 99999)}"
-                key = f"{person['account_id']}#{n}"
                 logs.save(
-                    MessageLogRecord(
-                        account_id=person["account_id"],
-                        message_id=f"{sent.isoformat()}#{n:04d}",
-                        recipient=recipient,
-                        sender_id=person["company"].split()[0].upper()[:11],
-                        body=f"Your order #{1000 + n} is ready for pickup.",
-                        status="delivered",
-                        sent_at=sent.isoformat(),
-                        route="primary" if n % 4 else "fallback",
-                        **_expiry(sent, RETENTION_DAYS["message_logs"], key),
+                    stamp(
+                        MessageLogRecord(
+                            account_id=person["account_id"],
+                            message_id=f"{sent.isoformat()}#{n:04d}",
+                            recipient=recipient,
+                            sender_id=person["company"].split()[0].upper()[:11],
+                            body=f"Your order #{1000 + n} is ready for pickup.",
+                            status="delivered",
+                            sent_at=sent.isoformat(),
+                            route="primary" if n % 4 else "fallback",
+                        ),
+                        now=now,
+                        held=False,
                     )
                 )
-    with ApiUsageRecord.batch_write() as usage, TechnicalEventRecord.batch_write() as technical:
+    for person in DEMO_ACCOUNTS:
+        for n in range(10):
+            at = now - timedelta(days=n * 3 + 1)
+            record_api_call(
+                account_id=person["account_id"],
+                usage_id=f"{at.isoformat()}#{n:04d}",
+                endpoint="/api/v1/sms",
+                method="POST",
+                status_code=200,
+                at=at,
+                now=now,
+            )
+    with TechnicalEventRecord.batch_write() as technical:
         for person in DEMO_ACCOUNTS:
             for n in range(10):
                 at = now - timedelta(days=n * 3 + 1)
-                key = f"{person['account_id']}#{n}"
-                usage.save(
-                    ApiUsageRecord(
-                        account_id=person["account_id"],
-                        usage_id=f"{at.isoformat()}#{n:04d}",
-                        endpoint="/api/v1/sms",
-                        method="POST",
-                        status_code=200,
-                        at=at.isoformat(),
-                        **_expiry(at, RETENTION_DAYS["api_usage"], key),
-                    )
-                )
                 technical.save(
-                    TechnicalEventRecord(
-                        account_id=person["account_id"],
-                        event_id=f"{at.isoformat()}#{n:04d}",
-                        ip_address=f"203.0.113.{10 + n}",
-                        user_agent="Mozilla/5.0 (X11; Linux x86_64)",
-                        device="desktop",
-                        kind="login",
-                        at=at.isoformat(),
-                        **_expiry(at, RETENTION_DAYS["technical_events"], key),
+                    stamp(
+                        TechnicalEventRecord(
+                            account_id=person["account_id"],
+                            event_id=f"{at.isoformat()}#{n:04d}",
+                            ip_address=f"203.0.113.{10 + n}",
+                            user_agent="Mozilla/5.0 (X11; Linux x86_64)",
+                            device="desktop",
+                            kind="login",
+                            at=at.isoformat(),
+                        ),
+                        now=now,
+                        held=False,
                     )
                 )
+    seed_billing(now)
+    seed_closed_account(now)
+
+
+def seed_billing(now: datetime) -> None:
+    """A year of monthly invoices per demo account (kept 10 years: the tax code's period)."""
+    with BillingRecord.batch_write() as invoices:
+        for number, person in enumerate(DEMO_ACCOUNTS):
+            for month in range(12):
+                issued = (now - timedelta(days=30 * month + 2)).replace(hour=0, minute=0, second=0, microsecond=0)
+                invoices.save(
+                    stamp(
+                        BillingRecord(
+                            account_id=person["account_id"],
+                            invoice_id=f"{issued.date().isoformat()}#INV-{number:02d}{month:03d}",
+                            issued_at=issued.isoformat(),
+                            period=(issued - timedelta(days=3)).strftime("%Y-%m"),
+                            amount=150_000 + 2_500 * month,
+                            currency="PHP",
+                            status="paid",
+                            billing_name=person["name"],
+                            billing_address=f"{person['company']}, Makati City, Metro Manila",
+                            tax_id=f"{100 + number:03d}-456-789-000",
+                        ),
+                        now=now,
+                        held=False,
+                    )
+                )
+
+
+def seed_closed_account(now: datetime) -> None:
+    """acct-dante closed 13 months ago: everything past retention, for `make tick` to sweep."""
+    person = DEMO_CLOSED_ACCOUNT
+    closed = now - timedelta(days=395)
+    stamp(
+        AccountRecord(
+            **person,
+            status="closed",
+            created_at=now - timedelta(days=900),
+            last_activity_at=closed,
+            closed_at=closed,
+            billing_plan="pay-as-you-go",
+        ),
+        now=now,
+        held=False,
+    ).save()
+    for n in range(3):
+        sent = closed - timedelta(days=n + 1)
+        stamp(
+            MessageLogRecord(
+                account_id=person["account_id"],
+                message_id=f"{sent.isoformat()}#{n:04d}",
+                recipient=f"+63917555{n:04d}",
+                sender_id="LIMHARDWARE",
+                body=f"Your delivery #{500 + n} is on its way.",
+                sent_at=sent.isoformat(),
+                route="primary",
+            ),
+            now=now,
+            held=False,
+        ).save()
+        stamp(
+            TechnicalEventRecord(
+                account_id=person["account_id"],
+                event_id=f"{sent.isoformat()}#{n:04d}",
+                ip_address=f"198.51.100.{20 + n}",
+                user_agent="Mozilla/5.0 (Android 14)",
+                device="mobile",
+                at=sent.isoformat(),
+            ),
+            now=now,
+            held=False,
+        ).save()
 
 
 def seed_documents() -> None:

@@ -133,8 +133,14 @@ def test_delete_erases_every_store_and_the_verification_pass_proves_it(stack: Ha
     assert stores["message_logs"]["anonymized"] == 30
     assert stores["technical_events"]["deleted"] == 1
     assert stores["account_documents"]["deleted"] >= 1
-    assert request["outcome"]["verification"] == {"passed": True, "remaining": dict.fromkeys(stores, 0)}
-    assert request["outcome"]["kept"] == []
+    assert request["outcome"]["verification"] == {
+        "passed": True,
+        "remaining": {name: 0 for name in stores if name != "billing_records"},
+    }
+    (kept,) = request["outcome"]["kept"]  # invoices: the tax code's retention obligation
+    assert kept["store"] == "billing_records"
+    assert kept["records"] == 1
+    assert "Tax Code" in kept["reason"]
     assert "erasure_verified" in [e["action"] for e in detail["audit"]]
     assert detail["audit_chain"]["valid"] is True
 
@@ -147,7 +153,10 @@ def test_delete_erases_every_store_and_the_verification_pass_proves_it(stack: Ha
     )
     assert not versions.get("Versions")
     assert not versions.get("DeleteMarkers")
-    assert "checked that none remain" in completion_email(stack, person["email"])["text"]
+    notice = completion_email(stack, person["email"])["text"]
+    assert "checked that none remain" in notice
+    assert "We kept 1 record(s) of Invoices" in notice
+    assert "Tax Code" in notice
 
 
 def test_a_delete_delivered_twice_is_done_once(stack: Harness):
@@ -166,7 +175,7 @@ def test_a_delete_delivered_twice_is_done_once(stack: Harness):
     )
     actions = [e["action"] for e in request_detail(stack, receipt["request_id"])["audit"]]
     assert actions.count("completed") == 1
-    assert actions.count("store_erased") == 5
+    assert actions.count("store_erased") == 6
 
 
 def test_legal_hold_keeps_the_records_and_the_notice_says_why(stack: Harness):
@@ -181,7 +190,14 @@ def test_legal_hold_keeps_the_records_and_the_notice_says_why(stack: Harness):
     request = request_detail(stack, receipt["request_id"])["request"]
     assert request["status"] == "completed"
     kept = {entry["store"]: entry for entry in request["outcome"]["kept"]}
-    assert set(kept) == {"accounts", "account_documents", "message_logs", "api_usage", "technical_events"}
+    assert set(kept) == {
+        "accounts",
+        "account_documents",
+        "message_logs",
+        "api_usage",
+        "technical_events",
+        "billing_records",
+    }
     assert "legal hold" in kept["accounts"]["reason"]
     assert item(stack.physical("AccountsTable"), {"account_id": person["account_id"]}) is not None
     notice = completion_email(stack, person["email"])["text"]

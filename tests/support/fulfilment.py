@@ -83,6 +83,7 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
     from privacydesk.dal.reference_stores import (
         AccountRecord,
         ApiUsageRecord,
+        BillingRecord,
         MessageLogRecord,
         TechnicalEventRecord,
         expiry_bucket,
@@ -129,6 +130,16 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         ip_address="198.51.100.7",
         at=now.isoformat(),
         **ttl,
+    ).save()
+    BillingRecord(
+        account_id=person["account_id"],
+        invoice_id=f"{now.date().isoformat()}#INV-{token}",
+        issued_at=now.isoformat(),
+        period=now.strftime("%Y-%m"),
+        amount=150_000,
+        billing_name=person["name"],
+        billing_address=f"{person['company']}, Makati City",
+        tax_id="100-456-789-000",
     ).save()
     client("s3").put_object(
         Bucket=get_settings().account_documents_bucket,

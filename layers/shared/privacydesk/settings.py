@@ -24,6 +24,12 @@ class Settings:
     account_documents_bucket: str = "privacydesk-account-documents"
     export_link_days: int = 7
     fulfilment_max_attempts: int = 3
+    billing_records_table: str = "privacydesk-billing-records"
+    subject_holds_table: str = "privacydesk-subject-holds"
+    retention_checkpoints_table: str = "privacydesk-retention-checkpoints"
+    # "store=days,store=days": shortens or lengthens a store's retention without a data-map change
+    retention_overrides: str = ""
+    retention_lookback_days: int = 7  # where a first sweep starts (no checkpoint yet)
     inbound_bucket: str = "privacydesk-inbound"
     export_bucket: str = "privacydesk-exports"
     event_bus_name: str = "privacydesk"

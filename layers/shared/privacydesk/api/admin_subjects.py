@@ -15,7 +15,9 @@ from privacydesk.clock import utc_now
 from privacydesk.logic import legal_hold, objections
 from privacydesk.logic.errors import NotFound
 from privacydesk.logic.subjects import resolve_identifier
+from privacydesk.models.datamap import load_datamap
 from privacydesk.models.request_api import ReasonBody
+from privacydesk.observability import logger
 
 router = APIGatewayHttpRouter()
 
@@ -27,10 +29,16 @@ def _account_of(subject_id: str) -> str:
     return ids.account_id
 
 
-def _holds() -> legal_hold.HoldStore:
+def _holds() -> legal_hold.HoldRepository:
     from privacydesk.dal.legal_holds import HoldRepository
 
     return HoldRepository()
+
+
+def _items() -> legal_hold.SubjectItems:
+    from privacydesk.dal.legal_holds import SubjectItems
+
+    return SubjectItems()
 
 
 def _hold_view(hold: legal_hold.Hold | None, account_id: str) -> dict[str, Any]:
@@ -38,7 +46,7 @@ def _hold_view(hold: legal_hold.Hold | None, account_id: str) -> dict[str, Any]:
         return {"account_id": account_id, "hold": None}
     return {
         "account_id": account_id,
-        "hold": {"reason": hold.reason, "set_at": hold.set_at.isoformat(), "set_by": hold.set_by},
+        "hold": {"reason": hold.reason, "set_at": hold.set_at.isoformat(), "request_id": hold.request_id},
     }
 
 
@@ -75,12 +83,17 @@ def get_hold(subject_id: str) -> dict[str, Any]:
 )
 def set_hold(subject_id: str, body: ReasonBody) -> dict[str, Any]:
     account_id = _account_of(subject_id)
-    hold = legal_hold.set_hold(account_id, body.reason, actor=actor(), now=utc_now(), holds=_holds())
-    return _hold_view(hold, account_id)
+    holds = _holds()
+    change = legal_hold.set_hold(
+        account_id, body.reason, now=utc_now(), datamap=load_datamap(), holds=holds, items=_items()
+    )
+    logger.info("legal hold set", extra={"account_id": account_id, "by": actor(), "items": change.items})
+    return {**_hold_view(holds.get(account_id), account_id), "ttl_stripped": change.items}
 
 
 @router.delete("/v1/admin/subjects/<subject_id>/hold", summary="Lift the subject's legal hold")
 def clear_hold(subject_id: str) -> dict[str, Any]:
     account_id = _account_of(subject_id)
-    legal_hold.clear_hold(account_id, holds=_holds())
-    return _hold_view(None, account_id)
+    change = legal_hold.clear_hold(account_id, now=utc_now(), datamap=load_datamap(), holds=_holds(), items=_items())
+    logger.info("legal hold cleared", extra={"account_id": account_id, "by": actor(), "items": change.items})
+    return {**_hold_view(None, account_id), "ttl_restored": change.items}

@@ -37,3 +37,8 @@ def bind_tables(settings: Settings | None = None) -> None:
     current = settings or get_settings()
     for model in _REGISTRY:
         _apply(model, current)
+
+
+def settings_field_of(model: type[Model]) -> str:
+    """The Settings attribute a registered model's table comes from (e.g. "accounts_table")."""
+    return _REGISTRY[model]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from privacydesk.integrations.aws import client
@@ -20,6 +20,7 @@ class BatchResult:
     calls: int = 0
     retries: int = 0
     unprocessed: int = 0  # left after the last attempt (the caller reports or retries later)
+    unprocessed_requests: list[dict[str, Any]] = field(default_factory=list)  # those requests, as sent
 
 
 def _chunks(items: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
@@ -52,6 +53,7 @@ def batch_write(
             sleep(base_delay * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
         else:
             result.unprocessed += len(pending)
+            result.unprocessed_requests.extend(pending)
     return result
 
 

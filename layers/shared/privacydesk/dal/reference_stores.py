@@ -87,6 +87,7 @@ class MessageLogRecord(Model):
     route = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     expiry_bucket = UnicodeAttribute(null=True)
+    anonymized_at = UnicodeAttribute(null=True)  # set by the retention sweep when it removes recipient and body
 
     by_recipient = ByRecipient()
 
@@ -98,10 +99,14 @@ class ApiUsageRecord(Model):
 
     account_id = UnicodeAttribute(hash_key=True)
     usage_id = UnicodeAttribute(range_key=True)  # "<at>#<id>"
-    endpoint = UnicodeAttribute()
-    method = UnicodeAttribute(default="POST")
-    status_code = NumberAttribute(default=200)
-    at = UnicodeAttribute()
+    endpoint = UnicodeAttribute(null=True)
+    method = UnicodeAttribute(null=True)
+    status_code = NumberAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    # monthly summary rows (usage_id "aggregate#YYYY-MM", see dal/api_usage.py) carry these instead
+    month = UnicodeAttribute(null=True)
+    calls = NumberAttribute(null=True)
+    errors = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     expiry_bucket = UnicodeAttribute(null=True)
 
@@ -118,5 +123,26 @@ class TechnicalEventRecord(Model):
     device = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(default="login")
     at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)
+    expiry_bucket = UnicodeAttribute(null=True)
+
+
+@table("billing_records_table")
+class BillingRecord(Model):
+    """An invoice. Kept for the legal period (see the data map), whatever an erasure request says."""
+
+    class Meta:
+        table_name = "billing-records"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    invoice_id = UnicodeAttribute(range_key=True)  # "<issued_at>#<number>"
+    issued_at = UnicodeAttribute()
+    period = UnicodeAttribute()  # "YYYY-MM" billed
+    amount = NumberAttribute()  # in centavos
+    currency = UnicodeAttribute(default="PHP")
+    status = UnicodeAttribute(default="paid")
+    billing_name = UnicodeAttribute(null=True)
+    billing_address = UnicodeAttribute(null=True)
+    tax_id = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     expiry_bucket = UnicodeAttribute(null=True)

@@ -28,6 +28,7 @@ class ObjectStore(Protocol):
     def open(self, bucket: str, key: str) -> IO[bytes]: ...
     def presigned_get(self, bucket: str, key: str, expires_in_seconds: int) -> str: ...
     def delete_all_versions(self, bucket: str, prefix: str) -> int: ...
+    def delete_object(self, bucket: str, key: str) -> int: ...
 
 
 class S3ObjectStore:
@@ -57,6 +58,16 @@ class S3ObjectStore:
         for batch in self._versions(bucket, prefix):
             client("s3").delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
             removed += len(batch)
+        return removed
+
+    def delete_object(self, bucket: str, key: str) -> int:
+        """Remove every version and delete marker of exactly one key (not its prefix siblings)."""
+        removed = 0
+        for batch in self._versions(bucket, key):
+            exact = [v for v in batch if v["Key"] == key]
+            if exact:
+                client("s3").delete_objects(Bucket=bucket, Delete={"Objects": exact, "Quiet": True})
+                removed += len(exact)
         return removed
 
     def _versions(self, bucket: str, prefix: str) -> Iterator[list[dict[str, Any]]]:

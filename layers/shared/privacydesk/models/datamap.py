@@ -59,6 +59,19 @@ class Erasure(_Strict):
     reason: str = ""  # why, when method is keep
 
 
+class Aggregation(_Strict):
+    """A store whose detail rows are summarised before they expire (API usage: monthly counts).
+
+    The summary rows live in the same table, under the subject's partition key, with a sort key
+    starting with `item_prefix`; they carry no TTL and are erased with the subject.
+    """
+
+    granularity: Literal["month"] = "month"
+    item_prefix: str  # sort-key prefix of the summary rows, e.g. "aggregate#" -> "aggregate#2026-11"
+    counters: list[str]  # numeric attributes of a summary row
+    written: Literal["with_each_row"] = "with_each_row"  # see logic/retention.py for why not at sweep time
+
+
 class Retention(_Strict):
     period_days: int | None = Field(default=None, ge=1)  # None: kept while the anchor lasts
     anchor: RetentionAnchor = RetentionAnchor.CREATED_AT
@@ -66,6 +79,17 @@ class Retention(_Strict):
     method: ErasureMethod = ErasureMethod.DELETE
     legal_basis: str
     reason: str
+    # anonymize only: DynamoDB TTL deletes the item this many days after it was due, if the sweep
+    # has not anonymized it by then (a stopped sweep errs on the side of deletion, never of keeping).
+    ttl_backstop_days: int = Field(default=7, ge=1)
+    aggregate: Aggregation | None = None
+
+
+class LinkedObjects(_Strict):
+    """S3 objects an item points at; they go when the item goes (retention and erasure)."""
+
+    bucket_setting: str  # Settings attribute naming the bucket
+    key_attribute: str  # the item attribute holding the object key
 
 
 class LegalHold(_Strict):
@@ -96,6 +120,7 @@ class Store(_Strict):
     legal_basis: str
     legal_hold: LegalHold = LegalHold()
     redaction: Redaction = Redaction()
+    linked_objects: list[LinkedObjects] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _located(self) -> Store:
@@ -106,7 +131,28 @@ class Store(_Strict):
         unknown = set(self.erasure.fields) - set(self.fields)
         if unknown:
             raise ValueError(f"{self.name}: erasure fields not in fields: {sorted(unknown)}")
+        if self.retention.anchor_attribute not in self.fields:
+            raise ValueError(f"{self.name}: retention anchor {self.retention.anchor_attribute} is not a field")
+        if self.retention.method == ErasureMethod.ANONYMIZE and not self.anonymized_fields:
+            raise ValueError(f"{self.name}: anonymize needs erasure fields or personal fields to remove")
+        if self.retention.method == ErasureMethod.ANONYMIZE and set(self.anonymized_fields) & set(self.key_attributes):
+            raise ValueError(f"{self.name}: anonymize cannot remove key attributes")
         return self
+
+    @property
+    def owner_lookup(self) -> SubjectLookup | None:
+        """How to find the items of the account holder who owns them (legal holds, retention)."""
+        return next((x for x in self.lookups if x.key == SubjectKey.ACCOUNT_ID and x.role == "owner"), None)
+
+    @property
+    def owner_attribute(self) -> str | None:
+        """The item attribute holding the owner's account id."""
+        return self.owner_lookup.attribute if self.owner_lookup else None
+
+    @property
+    def anonymized_fields(self) -> list[str]:
+        """What anonymization removes: the erasure fields, or else every personal field."""
+        return list(self.erasure.fields or self.personal_fields)
 
 
 class DataMap(_Strict):

@@ -1,0 +1,75 @@
+"""What the retention sweep reads and writes, on DynamoDB and S3 (logic.retention_sweep.Ports)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from privacydesk.clock import utc_now
+from privacydesk.dal.base import table
+from privacydesk.dal.legal_holds import HoldRepository
+from privacydesk.dal.retention_fields import bucket_for
+from privacydesk.dal.store_items import StoreTable
+from privacydesk.integrations.object_store import S3ObjectStore
+from privacydesk.logic.retention import Checkpoint
+from privacydesk.models.datamap import Store
+from privacydesk.settings import get_settings
+
+
+@table("retention_checkpoints_table")
+class RetentionCheckpointRecord(Model):
+    """One item per store: where its sweep stands (day, shard, the index query's LastEvaluatedKey)."""
+
+    class Meta:
+        table_name = "retention-checkpoints"
+
+    store = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute()
+    shard = NumberAttribute()
+    last_key = UnicodeAttribute(null=True)
+    completed_at = NumberAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+
+
+class CheckpointRepository:
+    def load(self, store: str) -> Checkpoint | None:
+        try:
+            record = RetentionCheckpointRecord.get(store, consistent_read=True)
+        except RetentionCheckpointRecord.DoesNotExist:
+            return None
+        return Checkpoint(
+            day=date.fromisoformat(record.day),
+            shard=int(record.shard),
+            last_key=record.last_key,
+            completed_at=int(record.completed_at) if record.completed_at is not None else None,
+        )
+
+    def save(self, store: str, checkpoint: Checkpoint) -> None:
+        RetentionCheckpointRecord(
+            store=store,
+            day=checkpoint.day.isoformat(),
+            shard=checkpoint.shard,
+            last_key=checkpoint.last_key,
+            completed_at=checkpoint.completed_at,
+            updated_at=utc_now(),
+        ).save()
+
+
+class SweepPorts:
+    def __init__(self) -> None:
+        self.checkpoints = CheckpointRepository()
+        self.holds = HoldRepository()
+        self.objects = S3ObjectStore()
+
+    def store(self, store: Store) -> StoreTable:
+        return StoreTable(store)
+
+    def bucket_name(self, setting: str) -> str:
+        name: str = getattr(get_settings(), setting)
+        return name
+
+    def bucket_of(self, day: date, key: dict[str, Any], store: Store) -> str:
+        return bucket_for(store, key, day)

@@ -1,0 +1,120 @@
+"""The retention sweep and the TTL accounting, wired to DynamoDB, S3, the audit table and metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from privacydesk.dal import retention_audit
+from privacydesk.dal.reference_stores import EXPIRY_SHARDS
+from privacydesk.dal.retention_fields import rules
+from privacydesk.dal.retention_sweep_ports import SweepPorts
+from privacydesk.integrations.aws import client
+from privacydesk.integrations.object_store import S3ObjectStore
+from privacydesk.logic import retention_sweep, ttl_accounting
+from privacydesk.models.datamap import Store, load_datamap
+from privacydesk.observability import logger
+from privacydesk.settings import get_settings
+
+SWEEP_METRICS = {
+    "deleted": "RetentionDeleted",
+    "anonymized": "RetentionAnonymized",
+    "held": "RetentionHeld",
+    "failed": "RetentionFailed",
+}
+
+
+def _metrics(values: Mapping[str, float], store: str) -> None:
+    """One EMF record per store (dimension `store`), flushed now."""
+    metrics = EphemeralMetrics()
+    metrics.add_dimension(name="store", value=store)
+    for name, value in values.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.flush_metrics()
+
+
+MAX_CONTINUATIONS = 96  # a run that needs more than a day of invocations resumes with tomorrow's
+
+
+def run_sweep(
+    now: datetime,
+    remaining_ms: Callable[[], int],
+    *,
+    continuation: Mapping[str, Any] | None = None,
+    continue_with: Callable[[dict[str, Any]], None] | None = None,
+    reserve_ms: int = 30_000,
+    page_size: int = 500,
+) -> retention_sweep.SweepReport:
+    """One invocation of the sweep. When it stops for time, `continue_with` gets the event of the
+    next invocation (the handler invokes the function again, asynchronously)."""
+    settings = get_settings()
+    previous = continuation or {}
+    run_started = datetime.fromisoformat(previous["run_started"]) if previous.get("run_started") else now
+    generation = int(previous.get("generation", 0))
+    report = retention_sweep.sweep(
+        datamap=load_datamap(),
+        rules=rules(),
+        now=now,
+        ports=SweepPorts(),
+        budget=retention_sweep.Budget(remaining_ms, reserve_ms),
+        shards=EXPIRY_SHARDS,
+        lookback_days=settings.retention_lookback_days,
+        page_size=page_size,
+        run_started=run_started,
+    )
+    for store in report.stores:
+        counts = store.as_dict()
+        counts.pop("store")
+        retention_audit.record_sweep(store.store, counts, now)
+        _metrics({name: counts[field] for field, name in SWEEP_METRICS.items()}, store.store)
+        logger.info(
+            "retention sweep",
+            extra={k: counts[k] for k in ("deleted", "anonymized", "held", "failed", "items_read", "complete")}
+            | {"store": store.store, "held_accounts": store.held_accounts},
+        )
+    if not report.complete and continue_with is not None and generation < MAX_CONTINUATIONS:
+        continue_with({"job": "retention-sweep", "run_started": run_started.isoformat(), "generation": generation + 1})
+    return report
+
+
+def invoke_again(function_arn: str) -> Callable[[dict[str, Any]], None]:
+    """Continuation through an asynchronous invoke of the same function (its DLQ catches failures)."""
+
+    def send(event: dict[str, Any]) -> None:
+        try:
+            client("lambda").invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(event))
+        except Exception:  # noqa: BLE001 - the checkpoint stands; the next scheduled run resumes from it
+            logger.exception("could not invoke the sweep's continuation", extra={"generation": event["generation"]})
+
+    return send
+
+
+class _AccountingPorts:
+    def __init__(self) -> None:
+        self.objects = S3ObjectStore()
+
+    def record(self, batch: ttl_accounting.TtlBatch, now: datetime) -> None:
+        retention_audit.record_ttl_deletions(batch.store, batch.day, batch.first_sequence, batch.item_keys, now)
+
+    def delete_object(self, bucket_setting: str, key: str) -> int:
+        return self.objects.delete_object(getattr(get_settings(), bucket_setting), key)
+
+
+def stores_by_table() -> Mapping[str, Store]:
+    settings = get_settings()
+    return {getattr(settings, s.table_setting): s for s in load_datamap().stores if s.table_setting}
+
+
+def account_ttl_deletions(records: list[Mapping[str, Any]], now: datetime) -> dict[str, int]:
+    batches = ttl_accounting.account(records, stores_by_table(), now, _AccountingPorts())
+    totals: dict[str, int] = {}
+    for batch in batches:
+        totals[batch.store] = totals.get(batch.store, 0) + len(batch.item_keys)
+    for store, count in totals.items():
+        _metrics({"RetentionTtlDeleted": count}, store)
+    logger.info("ttl deletions recorded", extra={"stores": totals})
+    return totals

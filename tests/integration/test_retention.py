@@ -1,0 +1,404 @@
+"""Retention under moto: the sweep removes what outlived its retention and nothing else, holds
+stop it, an interrupted sweep finishes when it resumes, and TTL deletions are accounted for."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.harness import EVENTS, Harness
+
+pytestmark = pytest.mark.integration
+
+SWEEP = "RetentionSweepFunction"
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _technical(account_id: str, at: datetime, now: datetime, n: int = 0):
+    from privacydesk.dal.reference_stores import TechnicalEventRecord
+    from privacydesk.dal.retention_fields import stamp
+
+    record = TechnicalEventRecord(
+        account_id=account_id,
+        event_id=f"{at.isoformat()}#{n:04d}",
+        ip_address=f"203.0.113.{n}",
+        user_agent="Mozilla/5.0",
+        device="desktop",
+        at=at.isoformat(),
+    )
+    stamp(record, now=now).save()
+    return record
+
+
+def _message(account_id: str, sent: datetime, now: datetime, n: int = 0):
+    from privacydesk.dal.reference_stores import MessageLogRecord
+    from privacydesk.dal.retention_fields import stamp
+
+    record = MessageLogRecord(
+        account_id=account_id,
+        message_id=f"{sent.isoformat()}#{n:04d}",
+        recipient=f"+6391755{n:05d}",
+        sender_id="SHOP",
+        body=f"Order {n} is ready.",
+        sent_at=sent.isoformat(),
+        route="primary",
+    )
+    stamp(record, now=now).save()
+    return record
+
+
+def _account(account_id: str, now: datetime, closed_days_ago: int | None):
+    from privacydesk.dal.reference_stores import AccountRecord
+    from privacydesk.dal.retention_fields import stamp
+
+    closed = now - timedelta(days=closed_days_ago) if closed_days_ago is not None else None
+    record = AccountRecord(
+        account_id=account_id,
+        name="Test Person",
+        email=f"{account_id}@example.com",
+        status="closed" if closed else "active",
+        created_at=now - timedelta(days=800),
+        closed_at=closed,
+    )
+    stamp(record, now=now).save()
+    return record
+
+
+def _raw(table: str, key: dict[str, str]) -> dict[str, Any] | None:
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
+    )
+    return item.get("Item")
+
+
+def _sweep(stack: Harness, **options: Any) -> dict[str, Any]:
+    from privacydesk.jobs.retention import run_sweep
+
+    stack.runner.activate(SWEEP)
+    options.setdefault("remaining_ms", lambda: 900_000)
+    report = run_sweep(datetime.now(UTC), **options)
+    return report.as_dict()
+
+
+def _by_store(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["store"]: s for s in result["stores"]}
+
+
+def test_sweep_removes_what_outlived_retention_and_touches_nothing_else(stack: Harness):
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    person, closed_long_ago, closed_recently, active = (
+        _id("acct-ret"),
+        _id("acct-ret"),
+        _id("acct-ret"),
+        _id("acct-ret"),
+    )
+    old_events = [_technical(person, now - timedelta(days=91 + n), now, n) for n in range(3)]
+    new_events = [_technical(person, now - timedelta(days=89 - n), now, 10 + n) for n in range(2)]
+    old_messages = [_message(person, now - timedelta(days=181 + n), now, n) for n in range(2)]
+    new_messages = [_message(person, now - timedelta(days=179 - n), now, 10 + n) for n in range(2)]
+    _account(closed_long_ago, now, closed_days_ago=366)
+    _account(closed_recently, now, closed_days_ago=300)
+    _account(active, now, closed_days_ago=None)
+    events_table = stack.physical("TechnicalEventsTable")
+    logs_table = stack.physical("MessageLogsTable")
+    accounts_table = stack.physical("AccountsTable")
+    untouched_before = {
+        "events": [_raw(events_table, {"account_id": person, "event_id": r.event_id}) for r in new_events],
+        "messages": [_raw(logs_table, {"account_id": person, "message_id": r.message_id}) for r in new_messages],
+        "accounts": [_raw(accounts_table, {"account_id": a}) for a in (closed_recently, active)],
+    }
+
+    result = _by_store(stack.invoke(SWEEP, json.loads((EVENTS / "retention_sweep" / "scheduled.json").read_text())))
+
+    for record in old_events:
+        assert _raw(events_table, {"account_id": person, "event_id": record.event_id}) is None
+    assert _raw(accounts_table, {"account_id": closed_long_ago}) is None
+    for record in old_messages:
+        item = _raw(logs_table, {"account_id": person, "message_id": record.message_id})
+        assert item is not None, "an anonymized message log stays, for counts"
+        assert not {"recipient", "body", "expires_at", "expiry_bucket"} & set(item)
+        assert item["anonymized_at"]["S"]
+    assert untouched_before == {
+        "events": [_raw(events_table, {"account_id": person, "event_id": r.event_id}) for r in new_events],
+        "messages": [_raw(logs_table, {"account_id": person, "message_id": r.message_id}) for r in new_messages],
+        "accounts": [_raw(accounts_table, {"account_id": a}) for a in (closed_recently, active)],
+    }
+    assert untouched_before["accounts"][1] is not None
+    assert "expires_at" not in untouched_before["accounts"][1]
+    # Only expired items were read: every key the index returned was past retention.
+    for store in result.values():
+        assert store["items_read"] == store["expired"], store
+    assert result["technical_events"]["deleted"] >= 3
+    assert result["message_logs"]["anonymized"] >= 2
+
+
+def test_sweep_reads_only_expired_items_and_writes_in_batches_of_25(stack: Harness):
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    _sweep(stack)  # whatever other tests left due is gone first
+    person = _id("acct-batch")
+    for n in range(30):
+        _technical(person, now - timedelta(days=95, minutes=n), now, n)
+    for n in range(5):
+        _technical(person, now - timedelta(days=5, minutes=n), now, 100 + n)
+
+    store = _by_store(_sweep(stack))["technical_events"]
+
+    assert store["items_read"] == store["deleted"] == 30
+    assert store["write_calls"] == 2  # ceil(30 / 25)
+    assert store["queries"] == 8  # one per shard of today's bucket: no scan, no page of live items
+
+
+def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove_them(stack: Harness):
+    from privacydesk.dal.legal_holds import HoldRepository, SubjectItems
+    from privacydesk.logic import legal_hold
+    from privacydesk.models.datamap import load_datamap
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    held, free = _id("acct-held"), _id("acct-free")
+    held_events = [_technical(held, now - timedelta(days=120), now, n) for n in range(2)]
+    held_messages = [_message(held, now - timedelta(days=200), now, n) for n in range(2)]
+    free_event = _technical(free, now - timedelta(days=120), now)
+    ports = {"datamap": load_datamap(), "holds": HoldRepository(), "items": SubjectItems()}
+
+    change = legal_hold.set_hold(held, "litigation: case 2026-17", now=now, **ports)
+    assert change.items["technical_events"] == 2
+    assert change.items["message_logs"] == 2
+    events_table = stack.physical("TechnicalEventsTable")
+    for record in held_events:
+        item = _raw(events_table, {"account_id": held, "event_id": record.event_id})
+        assert item is not None
+        assert "expires_at" not in item
+        assert "expiry_bucket" not in item
+
+    # A write racing the hold (made as if the hold were not known) is caught by the sweep.
+    late = _technical(held, now - timedelta(days=150), now, 9)
+    from privacydesk.dal.retention_fields import stamp
+
+    stamp(late, now=now, held=False).save()
+    result = _by_store(_sweep(stack))
+    assert result["technical_events"]["held"] >= 1
+    assert held in result["technical_events"]["held_accounts"]
+    assert _raw(events_table, {"account_id": held, "event_id": late.event_id}) is not None
+    assert _raw(events_table, {"account_id": free, "event_id": free_event.event_id}) is None
+    for record in held_events:
+        assert _raw(events_table, {"account_id": held, "event_id": record.event_id}) is not None
+
+    legal_hold.clear_hold(held, now=now, **ports)
+    restored = _raw(events_table, {"account_id": held, "event_id": held_events[0].event_id})
+    assert restored is not None
+    assert restored["expiry_bucket"]["S"].startswith(now.date().isoformat())
+
+    _sweep(stack)
+    for record in [*held_events, late]:
+        assert _raw(events_table, {"account_id": held, "event_id": record.event_id}) is None
+    logs_table = stack.physical("MessageLogsTable")
+    for record in held_messages:
+        item = _raw(logs_table, {"account_id": held, "message_id": record.message_id})
+        assert item is not None
+        assert "recipient" not in item
+        assert "body" not in item
+
+
+def test_new_items_of_a_held_subject_get_no_ttl(stack: Harness):
+    from privacydesk.dal.legal_holds import HoldRepository, SubjectItems
+    from privacydesk.logic import legal_hold
+    from privacydesk.models.datamap import load_datamap
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    held = _id("acct-held")
+    legal_hold.set_hold(
+        held, "regulator inquiry", now=now, datamap=load_datamap(), holds=HoldRepository(), items=SubjectItems()
+    )
+    record = _technical(held, now - timedelta(days=100), now)
+    assert record.expires_at is None
+    assert record.expiry_bucket is None
+
+
+def test_an_interrupted_sweep_finishes_when_it_resumes(stack: Harness):
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    _sweep(stack)
+    person = _id("acct-resume")
+    old = [_technical(person, now - timedelta(days=100, minutes=n), now, n) for n in range(12)]
+    old_messages = [_message(person, now - timedelta(days=190, minutes=n), now, n) for n in range(4)]
+    continuations: list[dict[str, Any]] = []
+
+    first = _sweep(stack, remaining_ms=lambda: 1, continue_with=continuations.append, page_size=2)
+    assert not first["complete"]
+    assert continuations
+    assert continuations[0]["generation"] == 1
+
+    invocations = 1
+    totals: dict[str, int] = {"deleted": 0, "anonymized": 0, "read": 0}
+    for store in first["stores"]:
+        totals["deleted"] += store["deleted"] if store["store"] == "technical_events" else 0
+        totals["anonymized"] += store["anonymized"] if store["store"] == "message_logs" else 0
+    while continuations and invocations < 400:
+        event = continuations.pop()
+        result = _sweep(
+            stack, remaining_ms=lambda: 1, continue_with=continuations.append, page_size=2, continuation=event
+        )
+        invocations += 1
+        by_store = _by_store(result)
+        totals["deleted"] += by_store["technical_events"]["deleted"]
+        totals["anonymized"] += by_store["message_logs"]["anonymized"]
+    assert not continuations, "the sweep never finished"
+    assert result["complete"]
+    assert invocations > 5  # it really was interrupted and resumed
+    assert totals["deleted"] == 12
+    assert totals["anonymized"] == 4
+    events_table = stack.physical("TechnicalEventsTable")
+    for record in old:
+        assert _raw(events_table, {"account_id": person, "event_id": record.event_id}) is None
+    logs_table = stack.physical("MessageLogsTable")
+    for record in old_messages:
+        assert "recipient" not in (_raw(logs_table, {"account_id": person, "message_id": record.message_id}) or {})
+
+
+def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
+    from privacydesk.dal.reference_stores import TechnicalEventRecord
+    from privacydesk.dal.retention_sweep_ports import SweepPorts
+    from privacydesk.logic import retention, retention_sweep
+    from privacydesk.models.datamap import load_datamap
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    base = load_datamap()
+    technical = base.store("technical_events")
+    linked = technical.model_copy(
+        update={
+            "name": "technical_events_with_attachments",
+            "linked_objects": [{"bucket_setting": "export_bucket", "key_attribute": "device"}],
+        }
+    )
+    datamap = base.model_copy(update={"stores": [type(technical).model_validate(linked.model_dump())]})
+    person = _id("acct-links")
+    bucket = stack.physical("ExportBucket")
+    s3 = boto3.client("s3")
+    old = _technical(person, now - timedelta(days=100), now)
+    new = _technical(person, now - timedelta(days=10), now, 1)
+    for record, key in ((old, f"evidence/{person}/old.bin"), (new, f"evidence/{person}/new.bin")):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"capture")
+        TechnicalEventRecord(account_id=person, event_id=record.event_id).update(
+            actions=[TechnicalEventRecord.device.set(key)]
+        )
+
+    rules = retention.schedule(datamap)
+    report = retention_sweep.sweep(
+        datamap=datamap,
+        rules=rules,
+        now=now,
+        ports=SweepPorts(),
+        budget=retention_sweep.Budget(lambda: 900_000),
+        shards=8,
+        lookback_days=1,
+    )
+
+    (store,) = report.stores
+    assert store.objects_removed >= 1
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"evidence/{person}/").get("Contents", [])]
+    assert keys == [f"evidence/{person}/new.bin"]
+
+
+def test_reads_hide_items_past_retention_that_ttl_has_not_removed(stack: Harness):
+    from privacydesk.dal.reference_stores import MessageLogRecord, TechnicalEventRecord
+    from privacydesk.dal.retention_fields import live_condition, live_items, store_named
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    person = _id("acct-read")
+    old = _technical(person, now - timedelta(days=100), now)
+    new = _technical(person, now - timedelta(days=10), now, 1)
+    due_message = _message(person, now - timedelta(days=181), now)  # due, TTL backstop not reached
+    live_message = _message(person, now - timedelta(days=20), now, 1)
+
+    events = list(TechnicalEventRecord.query(person, filter_condition=live_condition(TechnicalEventRecord, now)))
+    messages = list(MessageLogRecord.query(person, filter_condition=live_condition(MessageLogRecord, now)))
+
+    assert [e.event_id for e in events] == [new.event_id]
+    assert [m.message_id for m in messages] == [live_message.message_id]
+    fetched = [TechnicalEventRecord.get(person, old.event_id).attribute_values, new.attribute_values]
+    assert live_items(store_named("technical_events"), fetched, now) == [new.attribute_values]
+    assert due_message.expires_at is not None
+
+
+def test_api_usage_keeps_monthly_counts_after_its_rows_expire(stack: Harness):
+    from privacydesk.dal.api_usage import monthly_counts, record_api_call
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    person = _id("acct-usage")
+    old = now - timedelta(days=400)
+    for n in range(3):
+        at = old + timedelta(minutes=n)
+        assert record_api_call(
+            account_id=person,
+            usage_id=f"{at.isoformat()}#{n}",
+            endpoint="/api/v1/sms",
+            method="POST",
+            status_code=500 if n == 0 else 200,
+            at=at,
+            now=now,
+        )
+    again = old + timedelta(minutes=1)
+    assert not record_api_call(  # a retried write is not counted twice
+        account_id=person,
+        usage_id=f"{again.isoformat()}#1",
+        endpoint="/",
+        method="POST",
+        status_code=200,
+        at=again,
+        now=now,
+    )
+
+    result = _by_store(_sweep(stack))
+
+    assert result["api_usage"]["deleted"] >= 3
+    assert monthly_counts(person) == {old.strftime("%Y-%m"): {"calls": 3, "errors": 1}}
+
+
+def test_ttl_deletions_are_recorded_per_store_and_day_with_ids_only(stack: Harness):
+    from privacydesk.dal.retention_audit import RetentionAuditRecord, ttl_deletions
+
+    event = json.loads((EVENTS / "retention_ttl_accounting" / "ttl_deletions.json").read_text())
+    stream_arn = stack.stack.attributes["TechnicalEventsTable"]["StreamArn"] or (
+        f"arn:aws:dynamodb:ap-southeast-1:123456789012:table/{stack.physical('TechnicalEventsTable')}/stream/x"
+    )
+    for record in event["Records"]:
+        record["eventSourceARN"] = stream_arn
+    day = datetime.fromtimestamp(event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"], UTC).date()
+    before = ttl_deletions("technical_events", day)
+
+    first = stack.invoke("RetentionTtlAccountingFunction", event)
+    stack.invoke("RetentionTtlAccountingFunction", event)  # a redelivered batch is not counted twice
+
+    assert first == {"ttl_deleted": {"technical_events": 2}}  # the third record is not TTL's (a user delete)
+    assert ttl_deletions("technical_events", day) == before + 2
+    stored = [r.attribute_values for r in RetentionAuditRecord.query(f"retention-ttl#technical_events#{day}")]
+    text = json.dumps(stored, default=str)
+    assert "203.0.113.77" not in text
+    assert "Mozilla" not in text
+    assert "event_id=2026-08-29T10:00:00+00:00#0001" in text
+
+
+def test_every_sweep_run_leaves_an_audit_record_per_store(stack: Harness):
+    from privacydesk.dal.retention_audit import sweeps
+
+    stack.runner.activate(SWEEP)
+    before = len(sweeps("message_logs"))
+    _sweep(stack)
+    records = sweeps("message_logs")
+    assert len(records) == before + 1
+    assert {"deleted", "anonymized", "held", "failed", "items_read"} <= set(records[-1])
