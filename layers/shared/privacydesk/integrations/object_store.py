@@ -111,8 +111,10 @@ class MultipartWriter(io.RawIOBase):
         self._buffer += view
         self.bytes_written += len(view)
         while len(self._buffer) >= PART_BYTES:
-            self._upload(bytes(self._buffer[:PART_BYTES]))
+            with memoryview(self._buffer) as whole:
+                part = bytes(whole[:PART_BYTES])  # one copy of the part, not two
             del self._buffer[:PART_BYTES]
+            self._upload(part)
         return len(view)
 
     def _upload(self, body: bytes) -> None:
