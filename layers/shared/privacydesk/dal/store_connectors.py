@@ -13,13 +13,14 @@ pass see them too (an expired item still holds personal data until DynamoDB remo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import IO, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from privacydesk.dal.batch_writes import delete_keys
+from privacydesk.dal.store_items import from_low_level as _from_low_level
+from privacydesk.dal.store_items import to_low_level as _low_level
 from privacydesk.integrations.aws import client
 from privacydesk.logic.fulfilment_ports import StoreConnector, StoreWriteError
 from privacydesk.models.datamap import Store, SubjectKey, SubjectLookup
@@ -28,27 +29,6 @@ from privacydesk.settings import get_settings
 TTL_ATTRIBUTE = "expires_at"
 PAGE_SIZE = 500
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
-    return value
-
-
-def _from_low_level(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def _low_level(value: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(v) for name, v in value.items()}
 
 
 def _expired(item: dict[str, Any], now_epoch: int) -> bool:
