@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -16,13 +18,14 @@ pytestmark = pytest.mark.unit
 def table():
     with mock_aws():
         reset_clients()
+        name = f"t-{uuid.uuid4().hex[:8]}"  # unique: the integration stack's mock_aws may be active around us
         boto3.client("dynamodb").create_table(
-            TableName="t",
+            TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield "t"
+        yield name
         reset_clients()
 
 
