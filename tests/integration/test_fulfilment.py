@@ -319,3 +319,25 @@ def test_objection_is_recorded_per_purpose_and_other_services_can_ask(stack: Har
     assert may_process(person["account_id"], "marketing") is False
     assert may_process(person["account_id"], "analytics") is True
     assert may_process("acct-carla", "marketing") is True
+
+
+def test_a_phone_only_subject_erases_the_messages_to_their_number_and_nothing_of_the_sender(stack: Harness):
+    import uuid
+
+    phone = f"+63917{int(uuid.uuid4().hex[:6], 16) % 10_000_000:07d}"
+    sender = new_account(stack, messages=3, recipient=phone)
+    receipt = submit(stack, type="delete", phone=phone).json()
+    code = sms_code(stack, phone)
+    assert stack.http("POST", f"/v1/requests/{receipt['request_id']}/verify", {"token": code}).status == 200
+    drain_fulfilment(stack)
+
+    request = request_detail(stack, receipt["request_id"])["request"]
+    assert request["status"] == "completed"
+    assert request["outcome"]["stores"]["message_logs"]["anonymized"] == 3
+    assert request["outcome"]["verification"]["passed"] is True
+    logs = message_logs_of(stack, sender["account_id"])
+    assert len(logs) == 3
+    assert all("recipient" not in log and "body" not in log for log in logs)
+    assert all(log["sender_id"] == {"S": "TESTCO"} for log in logs)  # the sender's own data stays
+    assert item(stack.physical("AccountsTable"), {"account_id": sender["account_id"]}) is not None
+    assert any("your data has been deleted" in text for text in sms_to(stack, phone))
