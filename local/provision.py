@@ -167,7 +167,8 @@ def _collect_attributes(stack: LocalStack, client: Any) -> None:
             stack.attributes[logical_id] = {"Arn": f"arn:aws:kms:{stack.region}:{stack.account}:key/{physical_id}"}
         elif kind == "AWS::Events::EventBus":
             stack.attributes[logical_id] = {
-                "Arn": f"arn:aws:events:{stack.region}:{stack.account}:event-bus/{physical_id}"
+                "Arn": f"arn:aws:events:{stack.region}:{stack.account}:event-bus/{physical_id}",
+                "Name": physical_id,
             }
         elif kind == "AWS::SNS::Topic":
             stack.attributes[logical_id] = {"TopicArn": physical_id}
@@ -175,6 +176,12 @@ def _collect_attributes(stack: LocalStack, client: Any) -> None:
             stack.attributes[logical_id] = {
                 "Arn": f"arn:aws:lambda:{stack.region}:{stack.account}:function:{physical_id}"
             }
+    for logical_id, physical_id in stack.physical.items():  # after the buses, whose names rules need
+        if stack.types[logical_id] == "AWS::Events::Rule":
+            props = sam_template.load()["Resources"][logical_id]["Properties"]
+            bus = stack.resolver().resolve(props.get("EventBusName", "default"))
+            path = f"{bus}/{physical_id}" if bus and bus != "default" else physical_id
+            stack.attributes[logical_id] = {"Arn": f"arn:aws:events:{stack.region}:{stack.account}:rule/{path}"}
 
 
 def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
@@ -189,6 +196,14 @@ def _apply_what_moto_drops(stack: LocalStack, client: Any) -> None:
             dynamodb.update_time_to_live(
                 TableName=stack.physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
+        if resource["Type"] == "AWS::SQS::QueuePolicy":
+            # moto's CloudFormation has no queue policies; set them on the queues (moto does not enforce them).
+            policy = json.dumps(_resolve_deep(resolver, props["PolicyDocument"]))
+            queues = [str(resolver.resolve(queue)) for queue in props["Queues"]]
+            for url in queues:
+                client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+            stack.physical[logical_id] = ",".join(queues)
+            stack.types[logical_id] = resource["Type"]
         if resource["Type"] == "AWS::KMS::Key":
             policy = json.dumps(_resolve_deep(resolver, props["KeyPolicy"]))
             client("kms").put_key_policy(KeyId=stack.physical[logical_id], PolicyName="default", Policy=policy)

@@ -255,8 +255,28 @@ def seed_inbound_mail() -> None:
         store.put(bucket, f"inbound/{message_id}", raw, content_type="message/rfc822")
 
 
+def seed_documents() -> None:
+    """Each demo account's sender-ID registration papers, in the account documents bucket."""
+    from privacydesk.integrations.aws import client
+    from privacydesk.settings import get_settings
+
+    bucket = get_settings().account_documents_bucket
+    for person in DEMO_ACCOUNTS:
+        for name, text in (
+            ("business-permit.txt", f"Business permit of {person['company']}, signed by {person['name']}."),
+            ("signatory-id.txt", f"Government ID of {person['name']}."),
+        ):
+            client("s3").put_object(
+                Bucket=bucket,
+                Key=f"sender-id/{person['account_id']}/{name}",
+                Body=text.encode(),
+                ContentType="text/plain",
+            )
+
+
 def seed_all(now: datetime | None = None, extra_accounts: int = 0) -> None:
     moment = now or datetime.now(UTC)
     seed_policy(moment)
     seed_accounts(moment, extra_accounts)
     seed_inbound_mail()
+    seed_documents()

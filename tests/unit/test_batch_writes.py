@@ -21,6 +21,7 @@ def table():
     name = f"t-{uuid.uuid4().hex[:8]}"
     with mock_aws():
         reset_clients()
+        name = f"t-{uuid.uuid4().hex[:8]}"  # unique: the integration stack's mock_aws may be active around us
         boto3.client("dynamodb").create_table(
             TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

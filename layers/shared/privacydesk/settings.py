@@ -21,6 +21,10 @@ class Settings:
     message_logs_table: str = "privacydesk-message-logs"
     api_usage_table: str = "privacydesk-api-usage"
     technical_events_table: str = "privacydesk-technical-events"
+    subject_preferences_table: str = "privacydesk-subject-preferences"
+    account_documents_bucket: str = "privacydesk-account-documents"
+    export_link_days: int = 7
+    fulfilment_max_attempts: int = 3
     billing_records_table: str = "privacydesk-billing-records"
     subject_holds_table: str = "privacydesk-subject-holds"
     retention_checkpoints_table: str = "privacydesk-retention-checkpoints"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
+from typing import Any
 
 from privacydesk.clock import utc_now
 from privacydesk.dal.policy_store import PolicyRepository
@@ -11,6 +12,7 @@ from privacydesk.dal.requests_store import RequestRepository
 from privacydesk.integrations.event_bus import EventBridgePublisher
 from privacydesk.integrations.mailer import SesMailer
 from privacydesk.integrations.sms import SnsSmsSender
+from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView
 from privacydesk.logic.policy import current_policy
 from privacydesk.logic.ports import RequestConfig, RequestServices
 from privacydesk.models.datamap import load_datamap
@@ -66,3 +68,42 @@ def reset() -> None:
 
 
 on_reload(reset)
+
+
+@cache
+def fulfilment_services() -> FulfilmentServices:
+    from privacydesk.dal.accounts import AccountDirectory
+    from privacydesk.dal.legal_holds import HoldRepository
+    from privacydesk.dal.objections_store import ObjectionRegistry
+    from privacydesk.dal.store_connectors import connector_for
+    from privacydesk.integrations.object_store import ExportBucket
+
+    return FulfilmentServices(
+        requests=request_services(),
+        datamap=load_datamap(),
+        connector=connector_for,
+        accounts=AccountDirectory(),
+        holds=ActiveHolds(HoldRepository()),
+        objections=ObjectionRegistry(),
+        exports=ExportBucket(),
+        export_link_days=get_settings().export_link_days,
+    )
+
+
+def fresh_fulfilment_services() -> FulfilmentServices:
+    base = fulfilment_services()
+    return FulfilmentServices(**{**base.__dict__, "requests": fresh_services()})
+
+
+class ActiveHolds:
+    """The fulfilment view of the legal-hold store: is this account under a hold, and why."""
+
+    def __init__(self, repository: Any) -> None:
+        self.repository = repository
+
+    def active_hold(self, account_id: str) -> HoldView | None:
+        hold = self.repository.get(account_id)
+        return HoldView(account_id=account_id, reason=hold.reason) if hold else None
+
+
+on_reload(fulfilment_services.cache_clear)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
-from typing import IO, Any, Protocol
+from functools import cache
+from typing import IO, Any, Protocol, cast
 
 from privacydesk.integrations.aws import client
+from privacydesk.settings import get_settings, on_reload
+
+
+@cache
+def _signing_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
+on_reload(_signing_client.cache_clear)
 
 
 class ObjectStore(Protocol):
@@ -52,7 +67,8 @@ class S3ObjectStore:
         s3.delete_object(Bucket=bucket, Key=source_key)
 
     def presigned_get(self, bucket: str, key: str, expires_in_seconds: int) -> str:
-        url: str = client("s3").generate_presigned_url(
+        """A SigV4 link (SigV2 links are deprecated; SigV4 allows at most 7 days)."""
+        url: str = _signing_client().generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in_seconds
         )
         return url
@@ -85,3 +101,89 @@ class S3ObjectStore:
             for start in range(0, len(items), 1000):
                 if items[start : start + 1000]:
                     yield items[start : start + 1000]
+
+
+PART_BYTES = 8 << 20  # S3 parts must be at least 5 MiB (all but the last)
+
+
+class MultipartWriter(io.RawIOBase):
+    """A write-only stream onto one S3 object, uploaded in 8 MiB parts as it fills.
+
+    Memory holds at most one part. `close()` completes the upload; leaving the `with` block on an
+    exception aborts it, so no half-written object is ever visible.
+    """
+
+    def __init__(self, bucket: str, key: str, content_type: str) -> None:
+        super().__init__()
+        self.bucket, self.key = bucket, key
+        self._upload_id: str = client("s3").create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
+            "UploadId"
+        ]
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._aborted = False
+        self.bytes_written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self.bytes_written += len(view)
+        while len(self._buffer) >= PART_BYTES:
+            with memoryview(self._buffer) as whole:
+                part = bytes(whole[:PART_BYTES])  # one copy of the part, not two
+            del self._buffer[:PART_BYTES]
+            self._upload(part)
+        return len(view)
+
+    def _upload(self, body: bytes) -> None:
+        number = len(self._parts) + 1
+        reply = client("s3").upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=body
+        )
+        self._parts.append({"PartNumber": number, "ETag": reply["ETag"]})
+
+    def abort(self) -> None:
+        if not self._aborted and not self.closed:
+            self._aborted = True
+            client("s3").abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+            super().close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if self._buffer or not self._parts:
+            self._upload(bytes(self._buffer))
+            self._buffer.clear()
+        client("s3").complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
+        super().close()
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is not None:
+            self.abort()
+        else:
+            self.close()
+
+    def __del__(self) -> None:
+        # IOBase would close (complete) a forgotten writer; an unfinished upload is aborted instead.
+        if not self.closed:
+            with contextlib.suppress(Exception):  # best effort; the bucket's lifecycle aborts it in a day
+                self.abort()
+
+
+class ExportBucket:
+    """Where Access bundles go: the export bucket (SSE-KMS, 7-day lifecycle)."""
+
+    def __init__(self, bucket: str | None = None) -> None:
+        self.bucket = bucket or get_settings().export_bucket
+        self.objects = S3ObjectStore()
+
+    def writer(self, key: str, content_type: str) -> IO[bytes]:
+        return cast(IO[bytes], MultipartWriter(self.bucket, key, content_type))
+
+    def link(self, key: str, expires_in_seconds: int) -> str:
+        return self.objects.presigned_get(self.bucket, key, expires_in_seconds)

@@ -1,0 +1,388 @@
+"""Carries out verified requests (and approved ones, where approval is required) across every store
+of the data map: Access (export bundle), Update (field corrections), Delete (erasure or
+anonymization, then a verification pass) and Object (per-purpose opt-outs).
+
+Lifecycle: verified -> in_progress -> completed | failed, each step one audited conditional write.
+Delivery is at least once, so every step is safe to repeat: a completed request is left alone, an
+in_progress one resumes (stores already erased are recorded in the outcome and skipped), and the
+last failed attempt marks the request failed with a report of what was done and what was not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from privacydesk.logic import admin_actions
+from privacydesk.logic.corrections import validated_corrections
+from privacydesk.logic.errors import InvalidInput
+from privacydesk.logic.export_bundle import write_bundle
+from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView, Objection, StoreConnector
+from privacydesk.logic.lifecycle import check_transition
+from privacydesk.logic.notifications import COMPANY
+from privacydesk.logic.subjects import Match, SubjectIds, erase_last, found_twice, matches, owner_attribute, resolve
+from privacydesk.models.datamap import ErasureMethod, Store, SubjectKey
+from privacydesk.models.events import SubjectErased, SubjectObjectionChanged
+from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType
+from privacydesk.observability import logger
+
+ACTOR = "fulfilment"
+HOLD_NOTICE = "they are under a legal hold: we must preserve them for a legal claim or an investigation"
+
+
+@dataclass(frozen=True)
+class FulfilmentResult:
+    request_id: str
+    action: str  # completed | denied | skipped
+    status: RequestStatus | None
+    reason: str | None = None
+
+
+class ErasureIncomplete(Exception):
+    """The verification pass found the subject's data still in a store; the erasure is retried."""
+
+
+def _why_not(request: PrivacyRequest) -> str | None:
+    if request.type == RequestType.INQUIRY:
+        return "inquiries are answered by the DPO"
+    if request.status not in (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.FAILED):
+        return f"the request is {request.status.value}"
+    if request.verified_at is None:
+        return "the requester has not verified the request"
+    if request.approval_required and request.approved_at is None:
+        return "the request awaits approval"
+    return None
+
+
+def fulfil(
+    request_id: str, *, now: datetime, services: FulfilmentServices, attempt: int = 1, max_attempts: int = 3
+) -> FulfilmentResult:
+    """Fulfil one request. Raises on a failure so the queue retries it (the failure is audited)."""
+    repo = services.requests.requests
+    found = repo.get(request_id)
+    if found is None:  # never will be: retrying would not help
+        logger.warning("fulfilment for an unknown request", extra={"request_id": request_id})
+        return FulfilmentResult(request_id, "skipped", None, "no such request")
+    request = found
+    reason = _why_not(request)
+    if reason:
+        logger.info("fulfilment skipped", extra={"request_id": request_id, "status": request.status.value})
+        return FulfilmentResult(request_id, "skipped", request.status, reason)
+    ids = resolve(request.subject, services.accounts)
+    if request.status != RequestStatus.IN_PROGRESS:
+
+        def started(current: PrivacyRequest) -> PrivacyRequest:
+            check_transition(current.status, RequestStatus.IN_PROGRESS)
+            subject = current.subject.model_copy(update={"account_id": ids.account_id})
+            return current.model_copy(update={"status": RequestStatus.IN_PROGRESS, "subject": subject})
+
+        request = repo.change(
+            request_id,
+            started,
+            action="fulfilment_started",
+            actor=ACTOR,
+            at=now,
+            details={"attempt": attempt, "registered_account": bool(ids.account_id)},
+        )
+    try:
+        if request.type == RequestType.ACCESS:
+            return _access(request, ids, now=now, services=services)
+        if request.type == RequestType.DELETE:
+            return _erase(request, ids, now=now, services=services)
+        if request.type == RequestType.UPDATE:
+            return _correct(request, ids, now=now, services=services)
+        return _object(request, ids, now=now, services=services)
+    except Exception as error:
+        _record_failure(request_id, error, attempt=attempt, max_attempts=max_attempts, now=now, services=services)
+        raise
+
+
+def _record_failure(
+    request_id: str, error: Exception, *, attempt: int, max_attempts: int, now: datetime, services: FulfilmentServices
+) -> None:
+    final = attempt >= max_attempts
+    failure = {"attempt": attempt, "error": type(error).__name__, "store": getattr(error, "store", None)}
+
+    def failed(current: PrivacyRequest) -> PrivacyRequest:
+        if not final or current.status != RequestStatus.IN_PROGRESS:
+            return current
+        return current.model_copy(
+            update={"status": RequestStatus.FAILED, "outcome": {**current.outcome, "failure": failure}}
+        )
+
+    try:
+        services.requests.requests.change(
+            request_id,
+            failed,
+            action="fulfilment_failed" if final else "fulfilment_attempt_failed",
+            actor=ACTOR,
+            at=now,
+            details={**failure, "max_attempts": max_attempts},
+        )
+    except Exception:  # noqa: BLE001 - never hide the original failure
+        logger.exception("could not record the failure", extra={"request_id": request_id})
+    logger.warning("fulfilment attempt failed", extra={"request_id": request_id, **failure, "final": final})
+
+
+def _finish(
+    request: PrivacyRequest,
+    outcome: dict[str, Any],
+    message: str,
+    *,
+    now: datetime,
+    services: FulfilmentServices,
+    sms: str | None = None,
+) -> FulfilmentResult:
+    """Close the request (the requester is emailed at the verified address only) and audit it."""
+    done = admin_actions.complete(
+        request.request_id, message, actor=ACTOR, now=now, services=services.requests, outcome=outcome
+    )
+    if done.verification_method == "sms_code" and done.subject.phone:
+        try:
+            services.requests.sms.send(done.subject.phone, sms or f"{COMPANY}: your privacy request is complete.")
+            services.requests.sent.append("completed_sms")
+        except Exception:  # noqa: BLE001 - the request is complete and its outcome stored
+            logger.exception("completion sms failed", extra={"request_id": request.request_id})
+    return FulfilmentResult(request.request_id, "completed", done.status)
+
+
+# ------------------------------------------------------------------------------------ Access
+def export_key(request_id: str) -> str:
+    return f"exports/{request_id}/personal-data.zip"
+
+
+def _access(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
+    key = export_key(request.request_id)
+    with services.exports.writer(key, "application/zip") as out:
+        report = write_bundle(
+            out, request=request, datamap=services.datamap, connector=services.connector, ids=ids, now=now
+        )
+    expires = now + timedelta(days=services.export_link_days)
+    link = services.exports.link(key, int(timedelta(days=services.export_link_days).total_seconds()))
+    outcome = {
+        "stores": {
+            name: {"records": s.records, "as_recipient": s.as_recipient, "files": s.files}
+            for name, s in report.stores.items()
+        },
+        "export": {"key": key, "link_expires_at": expires.isoformat(), "records": report.total},
+    }
+    until = expires.strftime("%d %B %Y")
+    message = (
+        f"Your copy holds {report.total} record(s) from {sum(1 for s in report.stores.values() if s.records)} "
+        f"of our data stores, with a README that explains each kind of data and how long we keep it. "
+        f"Download it here (the link works until {until}, then the copy is deleted): {link}"
+    )
+    sms = f"{COMPANY}: your data copy is ready until {until}: {link}"
+    return _finish(request, outcome, message, now=now, services=services, sms=sms)
+
+
+# ------------------------------------------------------------------------------------ Delete
+@dataclass
+class _Holds:
+    """Legal holds by account: the subject's own, and those of accounts whose messages they received."""
+
+    services: FulfilmentServices
+    seen: dict[str, HoldView | None]
+
+    def of(self, account_id: str | None) -> HoldView | None:
+        if not account_id:
+            return None
+        if account_id not in self.seen:
+            self.seen[account_id] = self.services.holds.active_hold(account_id)
+        return self.seen[account_id]
+
+
+def _erased_fields(store: Store, match: Match) -> list[str] | None:
+    """None: the whole item goes. A recipient's copy of someone else's record is anonymized."""
+    if store.erasure.method == ErasureMethod.ANONYMIZE or match.as_recipient:
+        return list(store.erasure.fields or store.personal_fields)
+    return None
+
+
+def _kept_reason(store: Store, ids: SubjectIds, holds: _Holds) -> str | None:
+    if store.erasure.method == ErasureMethod.KEEP:
+        return store.erasure.reason or "a legal obligation requires us to keep them"
+    if store.legal_hold.blocks_erasure and holds.of(ids.account_id):
+        return HOLD_NOTICE
+    return None
+
+
+def _held_by_owner(store: Store, match: Match, item: dict[str, Any], holds: _Holds) -> bool:
+    owner = owner_attribute(store)
+    return bool(match.as_recipient and owner and store.legal_hold.blocks_erasure and holds.of(item.get(owner)))
+
+
+def _erase_store(
+    store: Store, connector: StoreConnector, ids: SubjectIds, holds: _Holds, now_epoch: int
+) -> dict[str, Any]:
+    counts: dict[str, Any] = {"deleted": 0, "anonymized": 0, "kept": 0}
+    reason = _kept_reason(store, ids, holds)
+    for match in matches(store, ids):
+        for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch, include_expired=True):
+            items = [item for item in page if not found_twice(store, match, ids, item)]
+            if reason:
+                counts["kept"] += len(items)
+                continue
+            held = [item for item in items if _held_by_owner(store, match, item, holds)]
+            if held:
+                counts["kept"] += len(held)
+                counts["kept_reason"] = HOLD_NOTICE
+                items = [item for item in items if not _held_by_owner(store, match, item, holds)]
+            fields = _erased_fields(store, match)
+            if fields is None:
+                counts["deleted"] += connector.delete(items)
+            else:
+                counts["anonymized"] += connector.anonymize(items, fields)
+        if not reason and _erased_fields(store, match) is None:
+            counts["deleted"] += connector.remove_all(match.lookup, match.value)  # older versions, markers
+    if reason and counts["kept"]:
+        counts["kept_reason"] = reason
+    return counts
+
+
+def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds, now_epoch: int) -> dict[str, Any]:
+    """Look again, everywhere: what should be gone must not be found (kept records excepted)."""
+    remaining: dict[str, int] = {}
+    for store in services.datamap.stores:
+        if _kept_reason(store, ids, holds):
+            continue
+        connector = services.connector(store)
+        left = 0
+        for match in matches(store, ids):
+            fields = _erased_fields(store, match)
+            for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch, include_expired=True):
+                for item in page:
+                    if found_twice(store, match, ids, item) or _held_by_owner(store, match, item, holds):
+                        continue
+                    if fields is None or any(name in item for name in fields):
+                        left += 1
+            if fields is None:
+                left += connector.versions_left(match.lookup, match.value)
+        remaining[store.name] = left
+    return {"passed": not any(remaining.values()), "remaining": remaining}
+
+
+def _erase(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
+    repo = services.requests.requests
+    holds = _Holds(services, {})
+    now_epoch = int(now.timestamp())
+    for store in sorted(services.datamap.stores, key=erase_last):
+        if store.name in request.outcome.get("stores", {}):
+            continue  # erased in an earlier attempt
+        counts = _erase_store(store, services.connector(store), ids, holds, now_epoch)
+
+        def recorded(
+            current: PrivacyRequest, name: str = store.name, result: dict[str, Any] = counts
+        ) -> PrivacyRequest:
+            stores = {**current.outcome.get("stores", {}), name: result}
+            return current.model_copy(update={"outcome": {**current.outcome, "stores": stores}})
+
+        request = repo.change(
+            request.request_id,
+            recorded,
+            action="store_erased",
+            actor=ACTOR,
+            at=now,
+            details={"store": store.name, **{k: v for k, v in counts.items() if k != "kept_reason"}},
+        )
+    verification = _verify_erasure(services, ids, holds, now_epoch)
+    request = repo.change(
+        request.request_id,
+        lambda current: current.model_copy(update={"outcome": {**current.outcome, "verification": verification}}),
+        action="erasure_verified" if verification["passed"] else "erasure_verification_failed",
+        actor=ACTOR,
+        at=now,
+        details=verification,
+    )
+    if not verification["passed"]:
+        raise ErasureIncomplete(f"data left in {sorted(k for k, v in verification['remaining'].items() if v)}")
+    stores: dict[str, Any] = request.outcome.get("stores", {})
+    kept = [
+        {"store": name, "records": counts["kept"], "reason": counts.get("kept_reason", "")}
+        for name, counts in stores.items()
+        if counts.get("kept")
+    ]
+    services.requests.events.publish(
+        SubjectErased(
+            occurred_at=now,
+            request_id=request.request_id,
+            subject_ref=ids.ref,
+            stores={name: {k: v for k, v in c.items() if k != "kept_reason"} for name, c in stores.items()},
+        )
+    )
+    erased = sum(c.get("deleted", 0) + c.get("anonymized", 0) for c in stores.values())
+    lines = [f"We deleted or anonymized {erased} record(s) across our data stores and checked that none remain."]
+    for entry in kept:
+        store = services.datamap.store(entry["store"])
+        lines.append(
+            f"We kept {entry['records']} record(s) of {store.description.rstrip('.')}, because {entry['reason']}"
+        )
+    return _finish(
+        request,
+        {"kept": kept},
+        " ".join(lines),
+        now=now,
+        services=services,
+        sms=f"{COMPANY}: your data has been deleted ({erased} record(s)); {sum(e['records'] for e in kept)} kept.",
+    )
+
+
+# ------------------------------------------------------------------------------------ Update
+def _correct(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
+    try:
+        values = validated_corrections(request.corrections, services.datamap)
+    except InvalidInput as error:
+        admin_actions.deny(request.request_id, error.message, actor=ACTOR, now=now, services=services.requests)
+        return FulfilmentResult(request.request_id, "denied", RequestStatus.DENIED, error.code)
+    updated: dict[str, int] = {}
+    now_epoch = int(now.timestamp())
+    for store in services.datamap.stores:
+        here = {name: value for name, value in values.items() if name in store.personal_fields}
+        if not here:
+            continue
+        connector = services.connector(store)
+        count = 0
+        for match in matches(store, ids):
+            if match.as_recipient or match.lookup.key != SubjectKey.ACCOUNT_ID:
+                continue  # only the subject's own records; a recipient's copy belongs to the sender
+            for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch):
+                count += connector.assign(page, here)
+        updated[store.name] = count
+    fields = sorted(values)
+    services.requests.requests.change(
+        request.request_id,
+        lambda current: current,
+        action="fields_corrected",
+        actor=ACTOR,
+        at=now,
+        details={"fields": fields, "stores": updated},  # names and counts, never the values
+    )
+    total = sum(updated.values())
+    message = (
+        f"We corrected {', '.join(fields)} in {total} record(s)."
+        if total
+        else "We hold no account for this contact, so there was nothing to correct."
+    )
+    return _finish(request, {"fields": fields, "stores": updated}, message, now=now, services=services)
+
+
+# ------------------------------------------------------------------------------------ Object
+def _object(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> FulfilmentResult:
+    purposes = sorted(set(request.purposes))
+    services.objections.record(
+        ids.ref, [Objection(purpose=p, objected=True, at=now, request_id=request.request_id) for p in purposes]
+    )
+    services.requests.events.publish(
+        SubjectObjectionChanged(occurred_at=now, subject_ref=ids.ref, purposes=dict.fromkeys(purposes, True))
+    )
+    message = f"From now on we no longer use your data for: {', '.join(purposes)}."
+    return _finish(request, {"purposes": purposes}, message, now=now, services=services)
