@@ -137,14 +137,16 @@ def test_a_request_sent_from_the_page_is_confirmed_verified_and_followed(running
     assert _status(running, request_id, token) == "pending_verification"
     page.get_by_role("button", name="Confirm my request").click()
     page.get_by_role("status").get_by_role("heading", name="Thank you, your request is confirmed").wait_for()
-    assert _status(running, request_id, token) == "verified"
+    # Fulfilment picks a verified access request up at once, so it may already be further along.
+    assert _status(running, request_id, token) in ("verified", "in_progress", "completed")
 
     page.get_by_role("status").get_by_role("link", name="Check its status").click()
     assert page.get_by_label("Request id").input_value() == request_id
     assert page.get_by_label("Status code").input_value() == token  # kept from the confirmation
     page.get_by_role("button", name="Check status").click()
     page.get_by_role("status").get_by_role("heading", name="Your request").wait_for()
-    assert "verified" in page.get_by_role("status").inner_text()
+    shown = page.get_by_role("status").inner_text()
+    assert any(word in shown for word in ("verified", "in_progress", "in progress", "completed"))
 
 
 def _status(running: RunningStack, request_id: str, token: str) -> str:
