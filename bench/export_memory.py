@@ -25,6 +25,7 @@ import hashlib
 import io
 import json
 import sys
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
 
+from bench.common import BenchResult, Figure  # noqa: E402
 from privacydesk.integrations import object_store  # noqa: E402
 from privacydesk.logic.export_bundle import write_bundle  # noqa: E402
 from privacydesk.logic.subjects import SubjectIds  # noqa: E402
@@ -163,6 +165,13 @@ def peak(run: Callable[[int], tuple[int, int]], count: int) -> tuple[int, int, i
     return top, size, parts
 
 
+def seconds(run: Callable[[int], tuple[int, int]], count: int) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    run(count)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000)
@@ -170,13 +179,43 @@ def main() -> None:
     mib = 1 << 20
     print(f"Access export, subject with N message logs (pages of {PAGE}); peak Python memory (tracemalloc)")
     print(f"{'N':>8} | {'baseline peak':>14} | {'streaming peak':>15} | {'baseline/streaming':>18} | zip size")
+    peaks: dict[int, tuple[int, int]] = {}
     for count in sorted({args.messages // 10, args.messages}):
         base_peak, _base_size, _ = peak(baseline, count)
         stream_peak, stream_size, parts = peak(streaming, count)
+        peaks[count] = (base_peak, stream_peak)
         print(
             f"{count:>8} | {base_peak / mib:>11.1f} MiB | {stream_peak / mib:>12.1f} MiB | "
             f"{base_peak / stream_peak:>17.1f}x | {stream_size / mib:.1f} MiB in {parts} part(s)"
         )
+    small, large = args.messages // 10, args.messages
+    per_10k_small = seconds(streaming, small) / (small / 10_000)
+    per_10k_large = seconds(streaming, large) / (large / 10_000)
+    result = BenchResult("access export", details={"messages": large, "page": PAGE})
+    base_peak, stream_peak = peaks[large]
+    result.figures.append(
+        Figure(
+            f"streaming peak, {large:,} logs",
+            stream_peak / mib,
+            "MiB",
+            baseline=base_peak / mib,
+            baseline_label="in-memory export",
+            goal="<= 256 MiB",
+            ok=stream_peak / mib <= 256,
+        )
+    )
+    result.figures.append(
+        Figure(
+            "seconds per 10k rows (large run)",
+            per_10k_large,
+            "s",
+            baseline=per_10k_small,
+            baseline_label=f"seconds per 10k rows at {small:,}",
+            goal="~1x (linear)",
+            ok=0.5 <= per_10k_large / per_10k_small <= 2.0,
+        )
+    )
+    result.emit()
 
 
 if __name__ == "__main__":

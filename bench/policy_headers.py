@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import BenchResult, Figure
 from tests.support.harness import fake_aws_environment
 
 
@@ -81,6 +82,12 @@ def main(count: int) -> None:
         base = medians["no middleware"]
         for name, median in medians.items():
             print(f"{name:36} median {median * 1e6:9.1f} µs   x{median / base:6.2f}")
+        result = BenchResult("policy headers middleware", details={"requests": count})
+        for name in ("middleware, cached 60 s", "middleware, lookup every request"):
+            result.figures.append(
+                Figure(name, medians[name] * 1e6, "µs", baseline=base * 1e6, baseline_label="no middleware")
+            )
+        result.emit()
 
 
 if __name__ == "__main__":
