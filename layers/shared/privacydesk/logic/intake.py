@@ -242,15 +242,16 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
     challenge = services.requests.challenge(request_id)
     if challenge is None:
         raise InvalidToken("the link is not valid", code="token_invalid")
-    if challenge.attempts >= 5:
-        raise TooManyRequests("too many attempts; ask for a new link", code="too_many_attempts")
-    if not matches(token, challenge.secret_hash, context=request_id):
+    refused = challenge.check(token, now)
+    if refused == "too_many_attempts":
+        raise TooManyRequests("too many attempts; ask for a new link", code=refused)
+    if refused == "token_invalid":
         services.requests.count_failed_attempt(request_id)
-        raise InvalidToken("the link is not valid", code="token_invalid")
-    if challenge.used:
-        raise Conflict("this link was already used", code="token_used")
-    if now >= challenge.expires_at:
-        raise Gone("this link has expired; ask for a new one", code="token_expired")
+        raise InvalidToken("the link is not valid", code=refused)
+    if refused == "token_used":
+        raise Conflict("this link was already used", code=refused)
+    if refused == "token_expired":
+        raise Gone("this link has expired; ask for a new one", code=refused)
 
     def verified(request: PrivacyRequest) -> PrivacyRequest:
         check_transition(request.status, RequestStatus.VERIFIED)

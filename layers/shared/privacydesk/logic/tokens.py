@@ -46,15 +46,19 @@ class VerificationChallenge:
     used: bool = False
 
     def check(self, secret: str, now: datetime) -> str | None:
-        """None if the secret is accepted, else the machine-readable reason."""
-        if self.used:
-            return "token_used"
+        """None if the secret is accepted, else the machine-readable reason.
+
+        The secret is checked before the challenge's state, so someone without it learns nothing
+        about the request (used or expired) beyond "invalid".
+        """
         if self.attempts >= MAX_ATTEMPTS:
             return "too_many_attempts"
-        if now >= self.expires_at:
-            return "token_expired"
         if not matches(secret, self.secret_hash, context=self.request_id):
             return "token_invalid"
+        if self.used:
+            return "token_used"
+        if now >= self.expires_at:
+            return "token_expired"
         return None
 
 
