@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _admin_routes() -> list[tuple[str, str]]:
+    admin_app.include_all_routers()  # routers are otherwise included on first use
     routes = admin_app._static_routes + admin_app._dynamic_routes  # Powertools keeps its routes here
     found = set()
     for route in routes:

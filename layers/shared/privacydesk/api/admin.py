@@ -1,33 +1,33 @@
-"""The DPO's admin API (function `admin_api`, AWS_IAM auth): one resolver, routes by capability."""
+"""The DPO's admin API (function `admin_api`, AWS_IAM auth): one resolver, a router per capability,
+each included on the first request that needs it (`api/lazy_routers.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
 from privacydesk import __version__
-from privacydesk.api import (
-    admin_notices,
-    admin_policy,
-    admin_reports,
-    admin_requests,
-    admin_review,
-    admin_subjects,
-    openapi,
-)
 from privacydesk.api.errors import install_error_handlers
+from privacydesk.api.lazy_routers import LazyRoutersResolver
 
-app = APIGatewayHttpResolver(enable_validation=True)
+_API = "privacydesk.api"
+app = LazyRoutersResolver(
+    routers=(
+        ("/v1/admin/requests*", f"{_API}.admin_requests"),
+        ("/v1/admin/policy/versions/*/deliveries", f"{_API}.admin_notices"),
+        ("/v1/admin/policy/*", f"{_API}.admin_policy"),
+        ("/v1/admin/notices*", f"{_API}.admin_policy"),
+        ("/v1/admin/subjects/*", f"{_API}.admin_subjects"),
+        ("/v1/admin/reports/*", f"{_API}.admin_reports"),
+        ("/v1/admin/review*", f"{_API}.admin_review"),
+    ),
+    enable_validation=True,
+)
 install_error_handlers(app)
-app.include_router(admin_requests.router)
-app.include_router(admin_policy.router)
-app.include_router(admin_subjects.router)
-app.include_router(admin_reports.router)
-app.include_router(admin_review.router)
-app.include_router(admin_notices.router)
 
 
 @app.get("/v1/admin/openapi.json", summary="The admin API's OpenAPI document", include_in_schema=False)
 def admin_openapi_document() -> dict[str, Any]:
+    from privacydesk.api import openapi
+
+    app.include_all_routers()
     return openapi.document(app, title="PrivacyDesk admin API", version=__version__)

@@ -6,16 +6,16 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel
 
 from privacydesk.api.admin_requests import _decode_cursor, _encode_cursor
 from privacydesk.dal.review_queue import ReviewRepository
+from privacydesk.models.base import Model
 from privacydesk.models.review import ReviewEntry
 
 router = APIGatewayHttpRouter()
 
 
-class ReviewListReply(BaseModel):
+class ReviewListReply(Model):
     items: list[ReviewEntry]
     next_cursor: str | None
 

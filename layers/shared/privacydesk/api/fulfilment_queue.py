@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from privacydesk.api.wiring import fresh_fulfilment_services
 from privacydesk.clock import utc_now
 from privacydesk.logic.fulfilment import fulfil
+from privacydesk.models.base import Model
 from privacydesk.models.events import SOURCE
 from privacydesk.settings import get_settings
 
 
-class _RequestDetail(BaseModel):
+class _RequestDetail(Model):
     model_config = ConfigDict(extra="allow")
     request_id: str = Field(min_length=1, max_length=100)
 
 
-class _Envelope(BaseModel):
+class _Envelope(Model):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     source: str
     detail_type: str = Field(alias="detail-type")

@@ -13,24 +13,25 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from pydantic import BaseModel
+
+from privacydesk.models.base import Model
 
 ERROR_SCHEMA = "ErrorReply"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-class ErrorField(BaseModel):
+class ErrorField(Model):
     location: list[str]
     type: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     fields: list[ErrorField] | None = None
 
 
-class ErrorReply(BaseModel):
+class ErrorReply(Model):
     error: ErrorDetail
 
 

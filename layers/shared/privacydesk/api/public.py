@@ -1,23 +1,28 @@
-"""The public API and page (function `public_api`): one resolver, routes grouped by capability."""
+"""The public API and page (function `public_api`): one resolver, a router per capability, each
+included on the first request that needs it (`api/lazy_routers.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
 from privacydesk import __version__
-from privacydesk.api import openapi, pages, policy_routes, request_routes
 from privacydesk.api.errors import install_error_handlers
+from privacydesk.api.lazy_routers import LazyRoutersResolver
 from privacydesk.api.policy_headers import PolicyHeaders
 
+_API = "privacydesk.api"
 policy_headers = PolicyHeaders()
-app = APIGatewayHttpResolver(enable_validation=True)
+app = LazyRoutersResolver(
+    routers=(
+        ("/v1/requests*", f"{_API}.request_routes"),
+        ("/v1/policy*", f"{_API}.policy_routes"),
+        ("/v1/notices*", f"{_API}.policy_routes"),
+        ("/privacy*", f"{_API}.pages"),
+    ),
+    enable_validation=True,
+)
 app.use([policy_headers])  # every reply links the policy (RFC 6903) and names its version
 install_error_handlers(app, decorate=policy_headers.add_to)
-app.include_router(policy_routes.router)
-app.include_router(request_routes.router)
-app.include_router(pages.router)
 
 
 @app.get("/v1/health", summary="Liveness check")
@@ -27,6 +32,9 @@ def health() -> dict[str, str]:
 
 @app.get("/v1/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
 def openapi_document() -> dict[str, Any]:
+    from privacydesk.api import openapi
+
+    app.include_all_routers()
     return openapi.document(
         app,
         title="PrivacyDesk public API",

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from privacydesk.clock import utc_now
-from privacydesk.dal.policy_store import PolicyRepository
-from privacydesk.dal.requests_store import RequestRepository
-from privacydesk.integrations.event_bus import EventBridgePublisher
-from privacydesk.integrations.mailer import SesMailer
-from privacydesk.integrations.sms import SnsSmsSender
-from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView
-from privacydesk.logic.policy import current_policy
-from privacydesk.logic.ports import RequestConfig, RequestServices
-from privacydesk.models.datamap import load_datamap
 from privacydesk.settings import get_settings, on_reload
+
+if TYPE_CHECKING:
+    from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView
+    from privacydesk.logic.ports import RequestServices
+
+# Each factory imports what it builds, so a function pays at cold start only for the services
+# its own path uses (the deadline monitor never loads the data map or the fulfilment stores).
 
 _POLICY_CACHE_SECONDS = 60.0
 _policy_cache: dict[str, tuple[float, str]] = {}
@@ -24,6 +21,10 @@ _policy_cache: dict[str, tuple[float, str]] = {}
 
 def current_policy_version() -> str:
     """The version in force, cached briefly per container (it changes a few times a year)."""
+    from privacydesk.clock import utc_now
+    from privacydesk.dal.policy_store import PolicyRepository
+    from privacydesk.logic.policy import current_policy
+
     cached = _policy_cache.get("version")
     if cached and time.monotonic() - cached[0] < _POLICY_CACHE_SECONDS:
         return cached[1]
@@ -41,6 +42,13 @@ def public_base_url(fallback_host: str | None = None) -> str:
 
 @cache
 def request_services() -> RequestServices:
+    from privacydesk.dal.requests_store import RequestRepository
+    from privacydesk.integrations.event_bus import EventBridgePublisher
+    from privacydesk.integrations.mailer import SesMailer
+    from privacydesk.integrations.sms import SnsSmsSender
+    from privacydesk.logic.ports import RequestConfig, RequestServices
+    from privacydesk.models.datamap import load_datamap
+
     return RequestServices(
         requests=RequestRepository(),
         mailer=SesMailer(),
@@ -56,6 +64,8 @@ def request_services() -> RequestServices:
 
 def fresh_services() -> RequestServices:
     """Per-invocation view: shared clients, a fresh list of what was sent."""
+    from privacydesk.logic.ports import RequestServices
+
     base = request_services()
     return RequestServices(
         requests=base.requests, mailer=base.mailer, sms=base.sms, events=base.events, config=base.config
@@ -77,6 +87,8 @@ def fulfilment_services() -> FulfilmentServices:
     from privacydesk.dal.objections_store import ObjectionRegistry
     from privacydesk.dal.store_connectors import connector_for
     from privacydesk.integrations.object_store import ExportBucket
+    from privacydesk.logic.fulfilment_ports import FulfilmentServices
+    from privacydesk.models.datamap import load_datamap
 
     return FulfilmentServices(
         requests=request_services(),
@@ -91,6 +103,8 @@ def fulfilment_services() -> FulfilmentServices:
 
 
 def fresh_fulfilment_services() -> FulfilmentServices:
+    from privacydesk.logic.fulfilment_ports import FulfilmentServices
+
     base = fulfilment_services()
     return FulfilmentServices(**{**base.__dict__, "requests": fresh_services()})
 
@@ -102,6 +116,8 @@ class ActiveHolds:
         self.repository = repository
 
     def active_hold(self, account_id: str) -> HoldView | None:
+        from privacydesk.logic.fulfilment_ports import HoldView
+
         hold = self.repository.get(account_id)
         return HoldView(account_id=account_id, reason=hold.reason) if hold else None
 

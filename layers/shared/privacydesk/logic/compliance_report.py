@@ -27,9 +27,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-
 from privacydesk.logic.errors import InvalidInput
+from privacydesk.models.base import Model
 from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -42,20 +41,20 @@ class ReceivedRequests(Protocol):
     def received_between(self, start: datetime, end: datetime) -> list[PrivacyRequest]: ...
 
 
-class Share(BaseModel):
+class Share(Model):
     on_time: int = 0
     late: int = 0
     pending: int = 0
     rate: float | None = None  # on_time / (on_time + late); None when nothing was due
 
 
-class DaysToClose(BaseModel):
+class DaysToClose(Model):
     count: int
     median: float | None
     p90: float | None
 
 
-class ExtensionItem(BaseModel):
+class ExtensionItem(Model):
     request_id: str
     type: str
     at: datetime
@@ -63,26 +62,26 @@ class ExtensionItem(BaseModel):
     reason: str
 
 
-class DenialItem(BaseModel):
+class DenialItem(Model):
     request_id: str
     type: str
     at: datetime | None
     reason: str
 
 
-class Extensions(BaseModel):
+class Extensions(Model):
     count: int
     requests: int
     items: list[ExtensionItem]
 
 
-class Denials(BaseModel):
+class Denials(Model):
     count: int
     by_reason: dict[str, int]
     items: list[DenialItem]
 
 
-class Week(BaseModel):
+class Week(Model):
     week_start: date  # Monday, Asia/Manila
     received: int
     answered_on_time: int
@@ -90,7 +89,7 @@ class Week(BaseModel):
     on_time_rate: float | None
 
 
-class ComplianceReport(BaseModel):
+class ComplianceReport(Model):
     period_from: datetime
     period_to: datetime
     as_of: datetime

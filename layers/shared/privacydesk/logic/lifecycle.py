@@ -12,9 +12,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from privacydesk.logic.errors import Conflict
+from privacydesk.models.base import Model
 from privacydesk.models.requests import RequestStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {
@@ -35,7 +36,7 @@ def check_transition(current: S, target: S) -> None:
         raise Conflict(f"a request that is {current.value} cannot become {target.value}", code="invalid_transition")
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(Model):
     request_id: str
     seq: int
     at: datetime
@@ -82,7 +83,7 @@ def next_event(
     ).sealed()
 
 
-class ChainReport(BaseModel):
+class ChainReport(Model):
     request_id: str
     events: int
     valid: bool

@@ -1,6 +1,6 @@
 """The data map: every store that holds personal data, how to find a subject in it, and the
-rules for access, erasure and retention. Loaded from data/datamap.yaml and validated at cold
-start (and in the tests). Adding a store is a change to the YAML; a new *kind* of store also
+rules for access, erasure and retention. Loaded from data/datamap.yaml and validated on first
+use in a container (and in the tests). Adding a store is a change to the YAML; a new *kind* of store also
 needs one connector class.
 """
 
@@ -11,8 +11,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from privacydesk.models.base import Model
 
 
 class Category(StrEnum):
@@ -40,7 +41,7 @@ class SubjectKey(StrEnum):
     PHONE = "phone"
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -171,11 +172,14 @@ class DataMap(_Strict):
 
 
 def parse_datamap(text: str) -> DataMap:
-    return DataMap.model_validate(yaml.safe_load(text))
+    import yaml  # only the paths that read the data map pay for the YAML parser
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+    return DataMap.model_validate(yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader
 
 
 @lru_cache(maxsize=1)
 def load_datamap() -> DataMap:
-    """The checked-in data map; validated once per cold start."""
+    """The checked-in data map; validated once per container, on first use."""
     text = (resources.files("privacydesk") / "data" / "datamap.yaml").read_text(encoding="utf-8")
     return parse_datamap(text)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from privacydesk.models.base import Model
 
 SOURCE = "privacydesk"
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     detail_type: ClassVar[str]
     occurred_at: datetime
 

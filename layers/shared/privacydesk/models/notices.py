@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from privacydesk.models.base import Model
 from privacydesk.models.events import DomainEvent
 
 MAX_ACCOUNTS_PER_MESSAGE = 5
@@ -23,7 +24,7 @@ class NoticeDispatchContinued(DomainEvent):
     significant: bool = True  # the rule pattern matches significant=true for both detail-types
 
 
-class DispatchRequest(BaseModel):
+class DispatchRequest(Model):
     """What notice_dispatch reads from the detail of Policy.Published and Notice.DispatchContinued."""
 
     model_config = ConfigDict(extra="ignore")
@@ -33,7 +34,7 @@ class DispatchRequest(BaseModel):
     effective_at: datetime
 
 
-class RecipientBatch(BaseModel):
+class RecipientBatch(Model):
     """One SQS message: a handful of accounts to notify of one policy version."""
 
     model_config = ConfigDict(frozen=True)
@@ -53,7 +54,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # SES refused this message for good (e.g. MessageRejected)
 
 
-class DeliveryEntry(BaseModel):
+class DeliveryEntry(Model):
     """The ledger's record of one (version, account): what was done, when, and whether it was accepted."""
 
     model_config = ConfigDict(frozen=True)
@@ -74,7 +75,7 @@ class DispatchState(StrEnum):
     COMPLETED = "completed"
 
 
-class DispatchRun(BaseModel):
+class DispatchRun(Model):
     """The dispatcher's checkpoint for one version: where the scan is and how many were queued."""
 
     model_config = ConfigDict(frozen=True)
@@ -91,7 +92,7 @@ class DispatchRun(BaseModel):
     acceptance_recorded_at: datetime | None = None
 
 
-class DeliveryCounts(BaseModel):
+class DeliveryCounts(Model):
     queued: int = Field(0, description="Recipients the dispatcher put on the queue.")
     awaiting: int = Field(0, description="Queued but not yet handled by a sender.")
     sent: int = Field(0, description="Accepted by SES (includes delivered, bounced and complained).")
@@ -105,7 +106,7 @@ class DeliveryCounts(BaseModel):
     accepted: int = Field(0, description="Notified accounts that kept using the service after the effective date.")
 
 
-class DeliveryProgress(BaseModel):
+class DeliveryProgress(Model):
     """`GET /v1/admin/policy/versions/{version}/deliveries`."""
 
     version: str
@@ -117,12 +118,12 @@ class DeliveryProgress(BaseModel):
     counts: DeliveryCounts
 
 
-class SesMailHeader(BaseModel):
+class SesMailHeader(Model):
     name: str
     value: str
 
 
-class SesMail(BaseModel):
+class SesMail(Model):
     model_config = ConfigDict(extra="ignore")
 
     messageId: str
@@ -135,13 +136,13 @@ class SesMail(BaseModel):
         return next((h.value for h in self.headers if h.name.lower() == wanted), None)
 
 
-class SesRecipient(BaseModel):
+class SesRecipient(Model):
     model_config = ConfigDict(extra="ignore")
 
     emailAddress: str
 
 
-class SesBounce(BaseModel):
+class SesBounce(Model):
     model_config = ConfigDict(extra="ignore")
 
     bounceType: str  # Permanent | Transient | Undetermined
@@ -150,7 +151,7 @@ class SesBounce(BaseModel):
     timestamp: datetime | None = None
 
 
-class SesComplaint(BaseModel):
+class SesComplaint(Model):
     model_config = ConfigDict(extra="ignore")
 
     complainedRecipients: list[SesRecipient] = Field(default_factory=list)
@@ -158,14 +159,14 @@ class SesComplaint(BaseModel):
     timestamp: datetime | None = None
 
 
-class SesDelivery(BaseModel):
+class SesDelivery(Model):
     model_config = ConfigDict(extra="ignore")
 
     recipients: list[str] = Field(default_factory=list)
     timestamp: datetime | None = None
 
 
-class SesSendingEvent(BaseModel):
+class SesSendingEvent(Model):
     """The `detail` of an SES event-publishing event on EventBridge (configuration set destination)."""
 
     model_config = ConfigDict(extra="ignore")

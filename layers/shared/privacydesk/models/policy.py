@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+
+from privacydesk.models.base import Model
 
 
 class Severity(StrEnum):
@@ -14,7 +16,7 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-class Notice(BaseModel):
+class Notice(Model):
     model_config = ConfigDict(frozen=True)
 
     notice_id: str
@@ -28,13 +30,13 @@ class Notice(BaseModel):
         return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
 
 
-class PolicySection(BaseModel):
+class PolicySection(Model):
     heading: str
     level: int
     markdown: str
 
 
-class PolicyVersion(BaseModel):
+class PolicyVersion(Model):
     model_config = ConfigDict(frozen=True)
 
     version: str = Field(description="Version id, by convention the Last Updated date (YYYY-MM-DD).")
@@ -47,7 +49,7 @@ class PolicyVersion(BaseModel):
     published_at: datetime | None = None
 
 
-class PolicyView(BaseModel):
+class PolicyView(Model):
     """`GET /v1/policy`: the current policy with its active notices."""
 
     version: str
@@ -70,7 +72,7 @@ class VersionStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
-class PolicyDraft(BaseModel):
+class PolicyDraft(Model):
     """`POST /v1/admin/policy/versions`: a version to publish. Once published it never changes."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -87,7 +89,7 @@ class PolicyDraft(BaseModel):
         return PolicyVersion(**self.model_dump(exclude={"body"}), body_markdown=self.body, published_at=published_at)
 
 
-class VersionSummary(BaseModel):
+class VersionSummary(Model):
     """One entry of `GET /v1/policy/versions`."""
 
     version: str
@@ -107,13 +109,13 @@ class VersionDetail(VersionSummary):
     sections: list[PolicySection]
 
 
-class SectionChange(BaseModel):
+class SectionChange(Model):
     heading: str
     change: str = Field(description="added | removed | changed | unchanged")
     diff: str = Field(description="Unified diff of the section's Markdown (empty when unchanged).")
 
 
-class PolicyDiff(BaseModel):
+class PolicyDiff(Model):
     """`GET /v1/policy/diff`: what changed between two versions, section by section."""
 
     from_version: str
@@ -122,7 +124,7 @@ class PolicyDiff(BaseModel):
     unified_diff: str
 
 
-class NoticeFields(BaseModel):
+class NoticeFields(Model):
     """The editable part of a notice (`PUT /v1/admin/notices/{notice_id}`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

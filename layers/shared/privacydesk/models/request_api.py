@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from privacydesk.models.base import Model
 from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType
 
 # Text is stripped, so it must hold a visible character: the pattern says so in the OpenAPI document
@@ -20,7 +21,7 @@ FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64), Ident
 Purpose = Annotated[str, StringConstraints(min_length=1, max_length=40), Identifier]
 
 
-class _Body(BaseModel):
+class _Body(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -70,7 +71,7 @@ class EmptyBody(_Body):
     pass
 
 
-class SubmittedReply(BaseModel):
+class SubmittedReply(Model):
     request_id: str
     status: RequestStatus
     received_at: datetime
@@ -82,13 +83,13 @@ class SubmittedReply(BaseModel):
     duplicate: bool = False
 
 
-class ExtensionView(BaseModel):
+class ExtensionView(Model):
     at: datetime
     reason: str
     respond_by: datetime
 
 
-class StatusReply(BaseModel):
+class StatusReply(Model):
     """What the requester sees: status and clocks, no personal data."""
 
     request_id: str
@@ -122,7 +123,7 @@ class StatusReply(BaseModel):
         )
 
 
-class AdminRequestView(BaseModel):
+class AdminRequestView(Model):
     """The DPO's view: the whole request except secrets."""
 
     request: dict[str, Any]
@@ -133,6 +134,6 @@ class AdminRequestView(BaseModel):
         return cls(request=request.model_dump(mode="json", exclude={"status_token_hash"}), audit=audit)
 
 
-class AdminQueueReply(BaseModel):
+class AdminQueueReply(Model):
     items: list[dict[str, Any]]
     next_cursor: str | None

@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from privacydesk.models.base import Model
 
 
 class RequestType(StrEnum):
@@ -54,7 +56,7 @@ class Channel(StrEnum):
     ADMIN = "admin"
 
 
-class Subject(BaseModel):
+class Subject(Model):
     """Who the request is about. Identifiers are normalised (lower-case email, E.164 phone)."""
 
     model_config = ConfigDict(frozen=True)
@@ -70,7 +72,7 @@ class Subject(BaseModel):
         return f"email:{self.email}" if self.email else f"phone:{self.phone}"
 
 
-class Extension(BaseModel):
+class Extension(Model):
     at: datetime
     reason: str
     previous_respond_by: datetime
@@ -78,7 +80,7 @@ class Extension(BaseModel):
     by: str
 
 
-class PrivacyRequest(BaseModel):
+class PrivacyRequest(Model):
     """A data-rights request or inquiry, with its clocks. Stored by dal.requests_store."""
 
     request_id: str

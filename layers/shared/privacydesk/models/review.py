@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from privacydesk.models.base import Model
 
 
 class ReviewReason(StrEnum):
@@ -20,7 +22,7 @@ class ReviewReason(StrEnum):
     REJECTED = "rejected"  # intake refused it (e.g. the subject's daily limit); `detail` has the code
 
 
-class ReviewEntry(BaseModel):
+class ReviewEntry(Model):
     entry_id: str  # "email_<SES messageId>": one entry per message, however often SES delivers it
     message_id: str
     reason: ReviewReason
