@@ -110,8 +110,10 @@ pip-audit: $(AUDIT_VENV)/.installed
 fuzz: venv
 	$(PY) -m pytest -m fuzz -q
 
-build: tools
-	$(SAM) build
+# The layer's Makefile runs in SAM's scratch folder, outside this repo's .python-version: hand it
+# the project's Python 3.12 (plain `sam build` uses python3.12 from PATH).
+build: tools venv
+	PYTHON="$(abspath $(PY))" $(SAM) build
 
 bench: venv
 	$(PY) -m bench.run_all

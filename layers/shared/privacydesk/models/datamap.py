@@ -119,8 +119,8 @@ class Store(_Strict):
     erasure: Erasure
     retention: Retention
     legal_basis: str
-    legal_hold: LegalHold = LegalHold()
-    redaction: Redaction = Redaction()
+    legal_hold: LegalHold = Field(default_factory=LegalHold)
+    redaction: Redaction = Field(default_factory=Redaction)
     linked_objects: list[LinkedObjects] = Field(default_factory=list)
 
     @model_validator(mode="after")
