@@ -9,9 +9,11 @@ from privacydesk import __version__
 from privacydesk.api.errors import install_error_handlers
 from privacydesk.api.lazy_routers import LazyRoutersResolver
 from privacydesk.api.policy_headers import PolicyHeaders
+from privacydesk.api.wiring import current_policy_version
 
 _API = "privacydesk.api"
-policy_headers = PolicyHeaders()
+# The version comes from wiring's cache, the one every request is stamped from.
+policy_headers = PolicyHeaders(current_version=current_policy_version, ttl_seconds=0)
 app = LazyRoutersResolver(
     routers=(
         ("/v1/requests*", f"{_API}.request_routes"),

@@ -20,15 +20,16 @@ _policy_cache: dict[str, tuple[float, str]] = {}
 
 
 def current_policy_version() -> str:
-    """The version in force, cached briefly per container (it changes a few times a year)."""
+    """The version in force (ids only), cached briefly per container; it changes a few times a year.
+    The one cache of it: requests are stamped with it and the public API's headers name it."""
     from privacydesk.clock import utc_now
     from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.logic.policy import current_policy
+    from privacydesk.logic.policy import current_version_id
 
     cached = _policy_cache.get("version")
     if cached and time.monotonic() - cached[0] < _POLICY_CACHE_SECONDS:
         return cached[1]
-    version = current_policy(PolicyRepository(), utc_now()).version
+    version = current_version_id(PolicyRepository(), utc_now())
     _policy_cache["version"] = (time.monotonic(), version)
     return version
 
