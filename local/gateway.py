@@ -11,8 +11,10 @@ import base64
 import hmac
 import json
 import re
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -29,6 +31,7 @@ from local.invoker import LOCAL_CREDENTIALS, FunctionRunner
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SIGNATURE_MAX_SKEW_SECONDS = 15 * 60
+TOO_MANY_REQUESTS_BODY = b'{"message":"Too Many Requests"}'  # what HTTP APIs answer when throttled
 FORBIDDEN_BODY = json.dumps(
     {"message": "Forbidden", "error": {"code": "forbidden", "message": "A valid SigV4 signature is required."}}
 ).encode()
@@ -84,6 +87,60 @@ def routes_from_template() -> list[Route]:
                 )
             )
     return found
+
+
+@dataclass(frozen=True)
+class ThrottleLimits:
+    rate_per_second: float
+    burst: int
+
+
+class RouteThrottle:
+    """API Gateway's route throttling: a token bucket per route, `burst` deep, refilled at `rate`.
+    Limits come from the HTTP API's DefaultRouteSettings, overridden per route by RouteSettings."""
+
+    def __init__(
+        self,
+        default: ThrottleLimits | None,
+        per_route: dict[str, ThrottleLimits] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.default = default
+        self.per_route = per_route or {}
+        self._monotonic = monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}  # route key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def admit(self, route_key: str) -> bool:
+        limits = self.per_route.get(route_key, self.default)
+        if limits is None:
+            return True
+        now = self._monotonic()
+        with self._lock:
+            tokens, at = self._buckets.get(route_key, (float(limits.burst), now))
+            tokens = min(float(limits.burst), tokens + (now - at) * limits.rate_per_second)
+            admitted = tokens >= 1.0
+            self._buckets[route_key] = (tokens - 1.0 if admitted else tokens, now)
+            return admitted
+
+
+def _limits(settings: dict[str, Any] | None) -> ThrottleLimits | None:
+    if not settings or "ThrottlingRateLimit" not in settings or "ThrottlingBurstLimit" not in settings:
+        return None
+    return ThrottleLimits(float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]))
+
+
+def throttle_from_template() -> RouteThrottle:
+    """The throttling the template gives the HTTP API that serves the functions' HttpApi events."""
+    for resource in sam_template.load()["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::HttpApi":
+            continue
+        properties = resource.get("Properties", {})
+        per_route = {
+            key: limits for key, value in (properties.get("RouteSettings") or {}).items() if (limits := _limits(value))
+        }
+        return RouteThrottle(_limits(properties.get("DefaultRouteSettings")), per_route)
+    return RouteThrottle(None)
 
 
 def resolve_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -203,6 +260,7 @@ class LocalApi(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.runner = runner
         self.routes = routes_from_template()
+        self.throttle = throttle_from_template()
         self.local_routes = local_routes  # "/_local/..." -> callable(method, query, body) -> (status, payload)
 
 
@@ -245,6 +303,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
             return
         route, params = found
+        if not self.server.throttle.admit(route.route_key):
+            self._reply(429, {"content-type": "application/json"}, TOO_MANY_REQUESTS_BODY)
+            return
         identity = None
         if route.iam:
             url = f"http://{headers.get('host', '127.0.0.1')}{self.path}"

@@ -6,6 +6,8 @@ import json
 import smtplib
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import boto3
@@ -13,6 +15,7 @@ import pytest
 import requests
 
 from local import sam_template
+from local.gateway import throttle_from_template
 from tests.e2e.conftest import RunningStack
 from tests.support.harness import ROOT
 
@@ -115,3 +118,24 @@ def test_admin_routes_accept_a_sigv4_signed_call(running: RunningStack):
     reply = requests.get(url, headers=_signed("GET", url, running.info["region"]), timeout=10)
     assert reply.status_code == 200
     assert reply.json()["info"]["title"] == "PrivacyDesk admin API"
+
+
+def test_the_http_api_throttles_a_burst_with_the_templates_limits(running: RunningStack):
+    """A burst on one route beyond the template's limits gets API Gateway's 429; the route's bucket
+    refills at the template's rate. (The static-file route, so other routes keep their buckets.)"""
+    limits = throttle_from_template().default
+    assert limits is not None
+    url = f"{running.api}/privacy/static/privacy.css"
+    attempts = limits.burst * 3
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(lambda _: requests.get(url, timeout=30), range(attempts)))
+    elapsed = time.monotonic() - started
+    statuses = [reply.status_code for reply in replies]
+    throttled = [reply for reply in replies if reply.status_code == 429]
+    assert set(statuses) <= {200, 429}
+    assert throttled, f"{attempts} requests in {elapsed:.1f}s were all admitted"
+    assert throttled[0].json() == {"message": "Too Many Requests"}
+    assert statuses.count(200) <= limits.burst + limits.rate_per_second * elapsed + 1
+    time.sleep(limits.burst / limits.rate_per_second + 0.1)  # full again, for the tests after this one
+    assert requests.get(url, timeout=30).status_code == 200

@@ -39,6 +39,9 @@ def test_every_operation_documents_our_error_body(stack: Harness, path: str, ide
     for operation in operations:
         for status in ("422", "4XX"):
             assert operation["responses"][status]["content"]["application/json"]["schema"] == error_ref
+        for status in ("413", "429"):  # API Gateway may answer these itself, with its own body
+            either = operation["responses"][status]["content"]["application/json"]["schema"]["anyOf"]
+            assert either == [error_ref, {"$ref": "#/components/schemas/GatewayMessage"}]
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 

@@ -1,5 +1,6 @@
 """Rate limits a requester meets: per contact per day on submitting (verification attempts are
-limited per challenge, see test_requests_api.py; stage throttling is a template check)."""
+limited per challenge, see test_requests_api.py; the HTTP API's throttling is tested on the
+stand-in's gateway, tests/e2e/test_stand_in.py)."""
 
 from __future__ import annotations
 

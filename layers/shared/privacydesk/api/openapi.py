@@ -17,6 +17,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from privacydesk.models.base import Model
 
 ERROR_SCHEMA = "ErrorReply"
+GATEWAY_SCHEMA = "GatewayMessage"
+# API Gateway answers these itself, before any function runs, with a body of its own.
+GATEWAY_MESSAGE = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
+    "description": "API Gateway's own reply (throttling, payload too large).",
+}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -41,7 +49,11 @@ def document(app: APIGatewayHttpResolver, **info: Any) -> dict[str, Any]:
     error_schema = ErrorReply.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
     components[ERROR_SCHEMA] = error_schema
-    error_content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}
+    components[GATEWAY_SCHEMA] = GATEWAY_MESSAGE
+    error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
+    gateway_ref = {"$ref": f"#/components/schemas/{GATEWAY_SCHEMA}"}
+    error_content = {"application/json": {"schema": error_ref}}
+    either_content = {"application/json": {"schema": {"anyOf": [error_ref, gateway_ref]}}}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in HTTP_METHODS:
@@ -49,6 +61,11 @@ def document(app: APIGatewayHttpResolver, **info: Any) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses["422"] = {"description": "The request is not valid", "content": error_content}
             responses["4XX"] = {"description": "Refused: see error.code", "content": error_content}
+            responses["413"] = {"description": "Body over API Gateway's 10 MB", "content": either_content}
+            responses["429"] = {
+                "description": "Throttled: by the API's rate limit (API Gateway's body) or per subject (error.code)",
+                "content": either_content,
+            }
     components.pop("HTTPValidationError", None)  # replaced by ErrorReply everywhere above
     if "#/components/schemas/ValidationError" not in json.dumps(schema):
         components.pop("ValidationError", None)
