@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from privacydesk.api.admin_common import decode_cursor, encode_cursor, signed_caller
 from privacydesk.api.wiring import fresh_services, request_services
 from privacydesk.clock import utc_now
 from privacydesk.logic import admin_actions
-from privacydesk.logic.errors import InvalidInput
 from privacydesk.logic.lifecycle import verify_chain
 from privacydesk.models.request_api import (
     AdminQueueReply,
@@ -31,26 +28,7 @@ router = APIGatewayHttpRouter()
 
 
 def actor() -> str:
-    """The signed caller (API Gateway's IAM authorizer), recorded in the audit trail."""
-    context = router.current_event.raw_event.get("requestContext", {})
-    iam = (context.get("authorizer") or {}).get("iam") or {}
-    return str(iam.get("userArn") or iam.get("callerId") or "unknown-admin")
-
-
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError) as error:
-        raise InvalidInput("cursor is not valid", code="invalid_cursor") from error
-    if not isinstance(decoded, dict):
-        raise InvalidInput("cursor is not valid", code="invalid_cursor")
-    return decoded
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+    return signed_caller(router.current_event)
 
 
 @router.get("/v1/admin/requests", summary="The request queue, by status and due date")
@@ -60,8 +38,8 @@ def list_requests(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AdminQueueReply:
-    items, next_key = admin_actions.queue(status, due_before, limit, _decode_cursor(cursor), request_services())
-    return AdminQueueReply(items=[AdminRequestView.of(r).request for r in items], next_cursor=_encode_cursor(next_key))
+    items, next_key = admin_actions.queue(status, due_before, limit, decode_cursor(cursor), request_services())
+    return AdminQueueReply(items=[AdminRequestView.of(r).request for r in items], next_cursor=encode_cursor(next_key))
 
 
 @router.get("/v1/admin/requests/<request_id>", summary="One request with its audit trail")

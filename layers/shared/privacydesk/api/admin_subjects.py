@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from privacydesk.api.admin_requests import actor
+from privacydesk.api.admin_common import signed_caller
 from privacydesk.api.wiring import fulfilment_services
 from privacydesk.clock import utc_now
 from privacydesk.logic import legal_hold, objections
@@ -20,6 +20,10 @@ from privacydesk.models.request_api import ReasonBody
 from privacydesk.observability import logger
 
 router = APIGatewayHttpRouter()
+
+
+def actor() -> str:
+    return signed_caller(router.current_event)
 
 
 def _account_of(subject_id: str) -> str:
@@ -87,7 +91,10 @@ def set_hold(subject_id: str, body: ReasonBody) -> dict[str, Any]:
     change = legal_hold.set_hold(
         account_id, body.reason, now=utc_now(), datamap=load_datamap(), holds=holds, items=_items()
     )
-    logger.info("legal hold set", extra={"account_id": account_id, "by": actor(), "items": change.items})
+    logger.info(
+        "legal hold set",
+        extra={"account_id": account_id, "by": actor(), "items": change.items},
+    )
     return {**_hold_view(holds.get(account_id), account_id), "ttl_stripped": change.items}
 
 
@@ -95,5 +102,8 @@ def set_hold(subject_id: str, body: ReasonBody) -> dict[str, Any]:
 def clear_hold(subject_id: str) -> dict[str, Any]:
     account_id = _account_of(subject_id)
     change = legal_hold.clear_hold(account_id, now=utc_now(), datamap=load_datamap(), holds=_holds(), items=_items())
-    logger.info("legal hold cleared", extra={"account_id": account_id, "by": actor(), "items": change.items})
+    logger.info(
+        "legal hold cleared",
+        extra={"account_id": account_id, "by": actor(), "items": change.items},
+    )
     return {**_hold_view(None, account_id), "ttl_restored": change.items}

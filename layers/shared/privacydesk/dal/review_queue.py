@@ -10,12 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from privacydesk.dal.base import table
 from privacydesk.dal.requests_store import iso
+from privacydesk.logic.errors import Conflict
 from privacydesk.models.review import ReviewEntry
 
 OPEN_QUEUE = "open"
@@ -79,3 +80,19 @@ class ReviewRepository:
         result = ReviewRecord.open_by_received.query(OPEN_QUEUE, limit=limit, last_evaluated_key=cursor)
         items = [record.to_domain() for record in result]
         return items, result.last_evaluated_key
+
+    def close(self, entry: ReviewEntry) -> ReviewEntry:
+        """Store a resolved entry and take it off the open list, only if it is still open."""
+        record = ReviewRecord(entry_id=entry.entry_id)
+        try:
+            record.update(
+                actions=[ReviewRecord.queue.remove(), ReviewRecord.document.set(entry.model_dump(mode="json"))],
+                condition=ReviewRecord.queue == OPEN_QUEUE,
+            )
+        except UpdateError as error:
+            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            raise Conflict(
+                f"review entry {entry.entry_id} is already resolved", code="review_already_resolved"
+            ) from error
+        return entry

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from privacydesk.models.base import Model
 
@@ -22,6 +22,28 @@ class ReviewReason(StrEnum):
     REJECTED = "rejected"  # intake refused it (e.g. the subject's daily limit); `detail` has the code
 
 
+class ReviewOutcome(StrEnum):
+    REQUEST_CREATED = "request_created"  # the DPO (or the sender, when asked) opened a request for it
+    ANSWERED = "answered"  # answered outside PrivacyDesk; nothing more to track
+    DISMISSED = "dismissed"  # spam, a virus, or nothing was asked
+
+
+class ReviewResolution(Model):
+    outcome: ReviewOutcome
+    note: str  # the DPO's reason; ids and facts, not personal data
+    request_id: str | None = None
+    resolved_by: str  # the signed caller
+    resolved_at: datetime
+
+
+class ResolveReviewBody(Model):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: ReviewOutcome
+    note: str = Field(min_length=1, max_length=500, description="Why; ids and facts, not personal data.")
+    request_id: str | None = Field(default=None, pattern=r"^req_[0-9a-f]{32}$", description="With request_created.")
+
+
 class ReviewEntry(Model):
     entry_id: str  # "email_<SES messageId>": one entry per message, however often SES delivers it
     message_id: str
@@ -34,3 +56,4 @@ class ReviewEntry(Model):
     defects: list[str] = Field(default_factory=list)
     size: int = 0
     resolved: bool = False
+    resolution: ReviewResolution | None = None
