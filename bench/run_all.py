@@ -56,8 +56,8 @@ def _write_report(results: list[dict], failures: list[str]) -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}. "
         "Ratios are against a baseline measured in the same run.",
         "",
-        "| benchmark | metric | value | baseline | ratio | goal | met |",
-        "|---|---|---|---|---|---|---|",
+        "| benchmark | metric | value | baseline | ratio | goal | met | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         for f in result["figures"]:
@@ -65,9 +65,15 @@ def _write_report(results: list[dict], failures: list[str]) -> None:
             baseline = f"{f['baseline']:,.3f} ({f['baseline_label']})" if f.get("baseline") is not None else ""
             met = "" if f.get("ok") is None else ("yes" if f["ok"] else "**no**")
             value = f"{f['value']:,.3f} {f['unit']}"
-            lines.append(f"| {result['name']} | {f['metric']} | {value} | {baseline} | {ratio} | {f['goal']} | {met} |")
+            note = f.get("note") or ""
+            lines.append(
+                f"| {result['name']} | {f['metric']} | {value} | {baseline} | {ratio} | {f['goal']} | {met} | {note} |"
+            )
     if failures:
         lines += ["", f"Did not produce a result: {', '.join(failures)}."]
+    for result in results:
+        if "explanation" in result.get("details", {}):
+            lines += ["", f"**{result['name']}.** {result['details']['explanation']}"]
     for result in results:
         if "prices" in result.get("details", {}):
             lines += ["", f"Cost model prices ({result['details']['prices_date']}, US East list prices):", ""]
