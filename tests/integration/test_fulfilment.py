@@ -17,7 +17,7 @@ import pytest
 from local.seed import DEMO_SMS_RECIPIENTS
 from tests.support.flows import admin, submit, submit_and_verify
 from tests.support.fulfilment import dead_letters, drain_fulfilment, new_account, sms_code, sms_to
-from tests.support.harness import Harness
+from tests.support.harness import ADMIN_IDENTITY, Harness
 
 pytestmark = pytest.mark.integration
 
@@ -206,6 +206,25 @@ def test_legal_hold_keeps_the_records_and_the_notice_says_why(stack: Harness):
 
     assert admin(stack, "DELETE", path).json()["hold"] is None
     assert admin(stack, "DELETE", path).json()["error"]["code"] == "hold_not_found"
+
+
+def test_placing_and_lifting_a_hold_is_audited_with_who_and_why(stack: Harness):
+    person = new_account(stack)
+    path = f"/v1/admin/subjects/{person['account_id']}/hold"
+    assert admin(stack, "POST", path, {"reason": "Case 2026-201: regulator inquiry"}).status == 200
+    again = admin(stack, "POST", path, {"reason": "a second reason"}).json()  # the first hold stands
+    assert again["hold"]["reason"] == "Case 2026-201: regulator inquiry"
+    assert again["hold"]["set_by"] == ADMIN_IDENTITY["userArn"]
+    lifted = admin(stack, "DELETE", path).json()
+    assert lifted["hold"] is None
+    history = lifted["history"]
+    assert [(e["action"], e["actor"]) for e in history] == [
+        ("hold_set", ADMIN_IDENTITY["userArn"]),
+        ("hold_cleared", ADMIN_IDENTITY["userArn"]),
+    ]
+    assert history[0]["details"]["reason"] == "Case 2026-201: regulator inquiry"
+    assert lifted["history_chain"]["valid"] is True
+    assert admin(stack, "POST", path, {"reason": "Case 2026-202"}).json()["history"][-1]["seq"] == 3
 
 
 def test_hold_routes_need_a_registered_subject_and_a_reason(stack: Harness):

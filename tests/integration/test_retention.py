@@ -169,7 +169,7 @@ def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove
     held_events = [_technical(held, now - timedelta(days=120), now, n) for n in range(2)]
     held_messages = [_message(held, now - timedelta(days=200), now, n) for n in range(2)]
     free_event = _technical(free, now - timedelta(days=120), now)
-    ports = {"datamap": load_datamap(), "holds": HoldRepository(), "items": SubjectItems()}
+    ports = {"datamap": load_datamap(), "holds": HoldRepository(), "items": SubjectItems(), "actor": "dpo"}
 
     change = legal_hold.set_hold(held, "litigation: case 2026-17", now=now, **ports)
     assert change.items["technical_events"] == 2
@@ -219,7 +219,13 @@ def test_new_items_of_a_held_subject_get_no_ttl(stack: Harness):
     now = datetime.now(UTC)
     held = _id("acct-held")
     legal_hold.set_hold(
-        held, "regulator inquiry", now=now, datamap=load_datamap(), holds=HoldRepository(), items=SubjectItems()
+        held,
+        "regulator inquiry",
+        now=now,
+        datamap=load_datamap(),
+        holds=HoldRepository(),
+        items=SubjectItems(),
+        actor="dpo",
     )
     record = _technical(held, now - timedelta(days=100), now)
     assert record.expires_at is None

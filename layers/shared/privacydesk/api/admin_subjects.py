@@ -14,6 +14,7 @@ from privacydesk.api.wiring import fulfilment_services
 from privacydesk.clock import utc_now
 from privacydesk.logic import legal_hold, objections
 from privacydesk.logic.errors import NotFound
+from privacydesk.logic.lifecycle import verify_chain
 from privacydesk.logic.subjects import resolve_identifier
 from privacydesk.models.datamap import load_datamap
 from privacydesk.models.request_api import ReasonBody
@@ -46,11 +47,23 @@ def _items() -> legal_hold.SubjectItems:
 
 
 def _hold_view(hold: legal_hold.Hold | None, account_id: str) -> dict[str, Any]:
-    if hold is None:
-        return {"account_id": account_id, "hold": None}
+    """The hold in force, if any, and every hold placed or lifted, with the trail's chain check."""
+    from privacydesk.dal.legal_holds import HoldRepository, subject_stream
+
+    history = HoldRepository().history(account_id)
+    current = None
+    if hold is not None:
+        current = {
+            "reason": hold.reason,
+            "set_at": hold.set_at.isoformat(),
+            "request_id": hold.request_id,
+            "set_by": hold.set_by,
+        }
     return {
         "account_id": account_id,
-        "hold": {"reason": hold.reason, "set_at": hold.set_at.isoformat(), "request_id": hold.request_id},
+        "hold": current,
+        "history": [event.model_dump(mode="json") for event in history],
+        "history_chain": verify_chain(subject_stream(account_id), history).model_dump(mode="json"),
     }
 
 
@@ -89,7 +102,7 @@ def set_hold(subject_id: str, body: ReasonBody) -> dict[str, Any]:
     account_id = _account_of(subject_id)
     holds = _holds()
     change = legal_hold.set_hold(
-        account_id, body.reason, now=utc_now(), datamap=load_datamap(), holds=holds, items=_items()
+        account_id, body.reason, now=utc_now(), datamap=load_datamap(), holds=holds, items=_items(), actor=actor()
     )
     logger.info(
         "legal hold set",
@@ -101,7 +114,9 @@ def set_hold(subject_id: str, body: ReasonBody) -> dict[str, Any]:
 @router.delete("/v1/admin/subjects/<subject_id>/hold", summary="Lift the subject's legal hold")
 def clear_hold(subject_id: str) -> dict[str, Any]:
     account_id = _account_of(subject_id)
-    change = legal_hold.clear_hold(account_id, now=utc_now(), datamap=load_datamap(), holds=_holds(), items=_items())
+    change = legal_hold.clear_hold(
+        account_id, now=utc_now(), datamap=load_datamap(), holds=_holds(), items=_items(), actor=actor()
+    )
     logger.info(
         "legal hold cleared",
         extra={"account_id": account_id, "by": actor(), "items": change.items},

@@ -2,9 +2,13 @@
 
 Implements logic.legal_hold.HoldRepository and SubjectItems; a caller passes them in:
 `legal_hold.set_hold(account_id, reason, now=..., datamap=load_datamap(), holds=HoldRepository(),
-items=SubjectItems())`. A hold strips `expires_at` and
+items=SubjectItems(), actor=...)`. A hold strips `expires_at` and
 `expiry_bucket` from the subject's items (so neither TTL nor the sweep can remove them); clearing
 it writes them back from the retention schedule.
+
+Placing and lifting a hold each write the hold item and the next event of the subject's audit
+chain (stream `subject#<account id>` in the audit table) in one transaction, conditional on the
+hold's state and on the event's sequence number, so no change goes unaudited.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from privacydesk.dal.base import table
+from privacydesk.dal.requests_store import AuditRecord, audit_record, transaction_connection
 from privacydesk.dal.retention_fields import retention_fields
 from privacydesk.dal.store_items import StoreTable
+from privacydesk.logic.errors import Conflict
 from privacydesk.logic.legal_hold import Hold
+from privacydesk.logic.lifecycle import AuditEvent, next_event
 from privacydesk.models.datamap import Store
 
 
@@ -32,10 +41,28 @@ class SubjectHoldRecord(Model):
     reason = UnicodeAttribute()
     set_at = UTCDateTimeAttribute()
     request_id = UnicodeAttribute(null=True)  # the request or case that asked for the hold
+    set_by = UnicodeAttribute(null=True)
 
 
 def _hold_of(record: SubjectHoldRecord) -> Hold:
-    return Hold(account_id=record.account_id, reason=record.reason, set_at=record.set_at, request_id=record.request_id)
+    return Hold(
+        account_id=record.account_id,
+        reason=record.reason,
+        set_at=record.set_at,
+        request_id=record.request_id,
+        set_by=record.set_by,
+    )
+
+
+def subject_stream(account_id: str) -> str:
+    return f"subject#{account_id}"
+
+
+def _next_subject_event(account_id: str, action: str, actor: str, at: datetime, details: dict[str, Any]) -> AuditEvent:
+    stream = subject_stream(account_id)
+    head = next(iter(AuditRecord.query(stream, scan_index_forward=False, limit=1, consistent_read=True)), None)
+    previous = (int(head.seq), str(head.event["hash"])) if head else None
+    return next_event(stream, previous, at=at, action=action, actor=actor, details=details)
 
 
 class HoldRepository:
@@ -46,12 +73,38 @@ class HoldRepository:
             return None
 
     def put(self, hold: Hold) -> None:
-        SubjectHoldRecord(
-            account_id=hold.account_id, reason=hold.reason, set_at=hold.set_at, request_id=hold.request_id
-        ).save()
+        """Place a hold that is not there yet, with its hold_set audit event."""
+        record = SubjectHoldRecord(
+            account_id=hold.account_id,
+            reason=hold.reason,
+            set_at=hold.set_at,
+            request_id=hold.request_id,
+            set_by=hold.set_by,
+        )
+        details = {"reason": hold.reason, "request_id": hold.request_id}
+        event = _next_subject_event(hold.account_id, "hold_set", hold.set_by or "system", hold.set_at, details)
+        self._write(event, save=(record, SubjectHoldRecord.account_id.does_not_exist()))
 
-    def delete(self, account_id: str) -> None:
-        SubjectHoldRecord(account_id=account_id).delete()
+    def delete(self, account_id: str, *, actor: str, at: datetime) -> None:
+        """Lift a hold that is there, with its hold_cleared audit event."""
+        event = _next_subject_event(account_id, "hold_cleared", actor, at, {})
+        self._write(event, delete=(SubjectHoldRecord(account_id=account_id), SubjectHoldRecord.account_id.exists()))
+
+    def _write(self, event: AuditEvent, *, save: Any = None, delete: Any = None) -> None:
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                if save is not None:
+                    tx.save(save[0], condition=save[1])
+                if delete is not None:
+                    tx.delete(delete[0], condition=delete[1])
+                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+        except TransactWriteError as error:
+            raise Conflict("the subject's hold changed meanwhile; try again", code="hold_changed") from error
+
+    def history(self, account_id: str) -> list[AuditEvent]:
+        """The subject's hold events, oldest first."""
+        records = AuditRecord.query(subject_stream(account_id), consistent_read=True)
+        return [AuditEvent.model_validate(record.event) for record in records]
 
     def held_among(self, account_ids: Iterable[str]) -> set[str]:
         """Which of these subjects are under a hold (BatchGetItem, 100 keys a call)."""

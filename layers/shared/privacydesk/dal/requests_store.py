@@ -195,7 +195,7 @@ def _record_of(request: PrivacyRequest, audit: AuditEvent) -> RequestRecord:
     return record
 
 
-def _audit_record(event: AuditEvent) -> AuditRecord:
+def audit_record(event: AuditEvent) -> AuditRecord:
     return AuditRecord(
         stream_id=event.request_id,
         seq=event.seq,
@@ -204,7 +204,7 @@ def _audit_record(event: AuditEvent) -> AuditRecord:
     )
 
 
-def _connection() -> Connection:
+def transaction_connection() -> Connection:
     return Connection(region=get_settings().aws_region)
 
 
@@ -224,9 +224,9 @@ class RequestRepository:
             details=details,
         )
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(request, event), condition=RequestRecord.request_id.does_not_exist())
-                tx.save(_audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
                 if challenge:
                     tx.save(_challenge_record(challenge))
         except TransactWriteError as error:
@@ -274,9 +274,9 @@ class RequestRepository:
             details=details,
         )
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(after, event), condition=RequestRecord.version == before.version)
-                tx.save(_audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
                 if use_challenge:
                     tx.update(
                         ChallengeRecord(token_id=request_id),

@@ -5,6 +5,8 @@ every store whose legal-hold rule blocks retention, so neither DynamoDB TTL nor 
 remove them. `clear_hold` deletes the hold and writes the TTL and index keys back from the
 schedule; an item whose retention ended during the hold goes under today's index bucket, so the
 next sweep removes it. Both are idempotent. Fulfilment calls these for holds on erasure requests.
+Placing and lifting a hold are audited by the repository, in the same write as the hold, on a
+hash-chained trail per subject (who, when, why).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ class Hold:
     reason: str
     set_at: datetime
     request_id: str | None = None
+    set_by: str | None = None  # the signed caller who placed it
 
 
 class HoldRepository(Protocol):
     def get(self, account_id: str) -> Hold | None: ...
-    def put(self, hold: Hold) -> None: ...
-    def delete(self, account_id: str) -> None: ...
+    def put(self, hold: Hold) -> None: ...  # audited as hold_set by hold.set_by
+    def delete(self, account_id: str, *, actor: str, at: datetime) -> None: ...  # audited as hold_cleared
 
 
 class SubjectItems(Protocol):
@@ -57,12 +60,13 @@ def set_hold(
     datamap: DataMap,
     holds: HoldRepository,
     items: SubjectItems,
+    actor: str,
     request_id: str | None = None,
 ) -> HoldChange:
     if not account_id.strip() or not reason.strip():
         raise InvalidInput("a legal hold needs an account id and a reason", code="hold_incomplete")
-    existing = holds.get(account_id)
-    holds.put(existing or Hold(account_id, reason.strip(), now, request_id))  # record first: new writes see it
+    if holds.get(account_id) is None:  # record first, so new writes see it; a repeat keeps the first
+        holds.put(Hold(account_id, reason.strip(), now, request_id, set_by=actor))
     change = HoldChange(account_id, held=True)
     for store in _held_stores(datamap):
         stripped = 0
@@ -80,6 +84,7 @@ def clear_hold(
     datamap: DataMap,
     holds: HoldRepository,
     items: SubjectItems,
+    actor: str,
 ) -> HoldChange:
     if holds.get(account_id) is None:
         raise NotFound(f"no legal hold on {account_id}", code="hold_not_found")
@@ -91,5 +96,5 @@ def clear_hold(
             if fields["expires_at"] is not None:
                 restored += items.set_expiry(store, key, fields)
         change.items[store.name] = restored
-    holds.delete(account_id)  # last: if restoring fails part-way, the hold stays and a retry finishes it
+    holds.delete(account_id, actor=actor, at=now)  # last: if restoring fails part-way, the hold stays
     return change
