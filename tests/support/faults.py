@@ -235,3 +235,13 @@ def table_is(name: str) -> Callable[[dict[str, Any]], bool]:
         return any(op.get("TableName") == name for item in items for op in item.values())
 
     return matches
+
+
+def mentions(*fragments: str) -> Callable[[dict[str, Any]], bool]:
+    """A `when` for calls whose parameters mention every fragment (an id, a key, a status)."""
+
+    def matches(params: dict[str, Any]) -> bool:
+        text = json.dumps(params, default=str)
+        return all(fragment in text for fragment in fragments)
+
+    return matches
