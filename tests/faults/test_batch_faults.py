@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from tests.support.faults import (
-    ACCESS_DENIED,
     DYNAMODB_THROTTLED,
+    S3_ACCESS_DENIED,
     S3_INTERNAL_ERROR,
     SES_THROTTLED,
     Fault,
@@ -22,7 +22,8 @@ from tests.support.faults import (
     inject,
     mentions,
 )
-from tests.support.flows import admin, submit_and_verify
+from tests.support.email_flows import request_detail
+from tests.support.flows import submit_and_verify
 from tests.support.fulfilment import new_account, sqs_record
 from tests.support.harness import Harness
 from tests.support.notices import add_account, ledger_entry, publish_version, unique
@@ -74,14 +75,8 @@ def verified_access_requests(stack: Harness, count: int) -> tuple[list[dict[str,
     return people, ids
 
 
-def detail(stack: Harness, request_id: str) -> dict[str, Any]:
-    reply = admin(stack, "GET", f"/v1/admin/requests/{request_id}")
-    assert reply.status == 200, reply.body
-    return reply.json()
-
-
 def status_of(stack: Harness, request_id: str) -> str:
-    return str(detail(stack, request_id)["request"]["status"])
+    return str(request_detail(stack, request_id)["request"]["status"])
 
 
 def completion_emails(stack: Harness, emails: list[str]) -> list[int]:
@@ -91,7 +86,7 @@ def completion_emails(stack: Harness, emails: list[str]) -> list[int]:
 
 def assert_each_fulfilled_once(stack: Harness, people: list[dict[str, Any]], ids: list[str]) -> None:
     for request_id in ids:
-        actions = [e["action"] for e in detail(stack, request_id)["audit"]]
+        actions = [e["action"] for e in request_detail(stack, request_id)["audit"]]
         assert actions.count("completed") == 1
         assert actions[-1] == "completed"
     assert completion_emails(stack, [p["email"] for p in people]) == [1] * len(people)
@@ -101,14 +96,14 @@ def assert_each_fulfilled_once(stack: Harness, people: list[dict[str, Any]], ids
 def test_a_refused_aws_call_mid_batch_fails_only_that_record_and_the_redelivery_finishes_it(stack: Harness):
     people, ids = verified_access_requests(stack, 3)
     records = queued_fulfilment(stack, ids)
-    refused = Fault("s3", "CreateMultipartUpload", "AccessDenied", status=403, when=mentions(ids[1]))
+    refused = Fault("s3", "CreateMultipartUpload", S3_ACCESS_DENIED, status=403, when=mentions(ids[1]))
     with inject(refused) as faults:
         reply = stack.invoke("FulfilmentFunction", {"Records": records})
 
     assert failed_ids(reply) == [records[1]["messageId"]]
     assert faults.injected["s3.CreateMultipartUpload"] == faults.attempts["s3.CreateMultipartUpload"] - 2 == 1
     assert [status_of(stack, i) for i in ids] == ["completed", "in_progress", "completed"]
-    failure = next(e for e in detail(stack, ids[1])["audit"] if e["action"] == "fulfilment_attempt_failed")
+    failure = next(e for e in request_detail(stack, ids[1])["audit"] if e["action"] == "fulfilment_attempt_failed")
     assert failure["details"]["error"] == "AccessDenied"  # the audit names what AWS answered
 
     assert failed_ids(stack.invoke("FulfilmentFunction", {"Records": redelivered(records)})) == []
@@ -151,7 +146,7 @@ def test_a_failed_s3_read_during_an_export_is_retried_and_the_bundle_is_complete
 
     assert failed_ids(stack.invoke("FulfilmentFunction", {"Records": redelivered(records)[:1]})) == []
     assert_each_fulfilled_once(stack, people, ids)
-    key = detail(stack, ids[0])["request"]["outcome"]["export"]["key"]
+    key = request_detail(stack, ids[0])["request"]["outcome"]["export"]["key"]
     body = boto3.client("s3").get_object(Bucket=stack.physical("ExportBucket"), Key=key)["Body"].read()
     assert "files/account_documents/permit.txt" in zipfile.ZipFile(io.BytesIO(body)).namelist()
 
@@ -191,7 +186,7 @@ def test_ses_throttling_releases_the_claim_and_the_redelivery_mails_each_recipie
 
 
 def test_transient_ses_throttling_is_absorbed_and_nobody_is_mailed_twice(stack: Harness):
-    version, accounts, records = notice_batch(stack, 2, "ses-blip")
+    _, accounts, records = notice_batch(stack, 2, "ses-blip")
     with inject(Fault("sesv2", "SendEmail", SES_THROTTLED, status=429, times=1)) as faults:
         reply = stack.invoke("NoticeSenderFunction", {"Records": records})
     assert failed_ids(reply) == []

@@ -43,8 +43,7 @@ DYNAMODB_THROTTLED = "ProvisionedThroughputExceededException"
 THROTTLED = "ThrottlingException"
 SES_THROTTLED = "TooManyRequestsException"
 S3_INTERNAL_ERROR = "InternalError"
-UNAVAILABLE = "ServiceUnavailable"
-ACCESS_DENIED = "AccessDeniedException"
+S3_ACCESS_DENIED = "AccessDenied"
 
 
 class SandboxCrash(BaseException):

@@ -36,7 +36,7 @@ def is_transient(error: BaseException) -> bool:
     checkers = (ThrottledRetryableChecker(), TransientRetryableChecker())
     seen: set[int] = set()
     current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    while isinstance(current, Exception) and id(current) not in seen:
         seen.add(id(current))
         context = RetryContext(attempt_number=1, caught_exception=current)
         if isinstance(current, ClientError):
