@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.email_flows import request_detail
 from tests.support.faults import (
     DYNAMODB_THROTTLED,
     S3_ACCESS_DENIED,
@@ -22,7 +23,6 @@ from tests.support.faults import (
     inject,
     mentions,
 )
-from tests.support.email_flows import request_detail
 from tests.support.flows import submit_and_verify
 from tests.support.fulfilment import new_account, sqs_record
 from tests.support.harness import Harness
