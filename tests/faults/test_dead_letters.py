@@ -101,3 +101,31 @@ def test_a_poison_notice_batch_rests_in_the_dlq_and_redrive_mails_it_exactly_onc
     assert [sum(1 for m in sent if f"{a}@example.com" in m["to"]) for a in (healthy, poisoned)] == [1, 1]
     assert ledger_entry(stack, version, poisoned).status == "sent"
     assert in_dlq(stack_file, capsys) == 0
+
+
+def test_redrive_on_aws_asks_sqs_to_move_the_dlq_back_to_its_source_queue(stack: Harness):
+    """StartMessageMoveTask is what a deployed stack uses; moto 5.2.5 lacks it, so its request is
+    checked against botocore's Stubber (which validates it against the SQS API model)."""
+    from botocore.stub import Stubber
+
+    from privacydesk import dead_letters
+
+    sqs = boto3.client("sqs", region_name=stack.stack.region)
+    queues = {name: url for name, url in stack.stack.physical.items() if stack.stack.types[name] == "AWS::SQS::Queue"}
+    queue = dead_letters.find(dead_letters.dead_letter_queues(sqs, queues), "FulfilmentQueue")
+    assert queue.name == "FulfilmentDeadLetterQueue"
+    aws = boto3.client("sqs", region_name=stack.stack.region)
+    with Stubber(aws) as stub:
+        stub.add_response(
+            "start_message_move_task",
+            {"TaskHandle": "task-1"},
+            {"SourceArn": queue.arn, "DestinationArn": queue.source_arn},
+        )
+        started = dead_letters.start_move_task(aws, queue)
+        stub.assert_no_pending_responses()
+    assert started == {
+        "queue": "FulfilmentDeadLetterQueue",
+        "to": "FulfilmentQueue",
+        "method": "StartMessageMoveTask",
+        "task": "task-1",
+    }
