@@ -24,7 +24,7 @@ from tests.support.faults import (
     mentions,
 )
 from tests.support.flows import submit_and_verify
-from tests.support.fulfilment import new_account, sqs_record
+from tests.support.fulfilment import dead_letters, drain_fulfilment, new_account, sqs_record
 from tests.support.harness import Harness
 from tests.support.notices import add_account, ledger_entry, publish_version, unique
 from tests.support.notices import sqs_record as notice_record
@@ -224,3 +224,41 @@ def test_a_sender_dying_after_ses_took_the_mail_never_sends_it_again(stack: Harn
     assert failed_ids(stack.invoke("NoticeSenderFunction", {"Records": redelivered(records)})) == []
     assert notices_to(stack, accounts) == [1, 1, 1]  # nobody twice
     assert ledger_entry(stack, version, accounts[1]).status == "claimed"  # reported unknown, not resent
+
+
+def test_throttled_erasure_of_one_store_is_reported_and_the_retry_resumes_store_by_store(stack: Harness):
+    person = new_account(stack)
+    receipt = submit_and_verify(stack, type="delete", email=person["email"])
+    throttled = Fault(
+        "dynamodb", "BatchWriteItem", DYNAMODB_THROTTLED, when=mentions(stack.physical("TechnicalEventsTable"))
+    )
+    with inject(throttled) as faults:
+        (first,) = drain_fulfilment(stack, rounds=1)
+    assert len(first["batchItemFailures"]) == 1
+    assert faults.injected["dynamodb.BatchWriteItem"] > 1  # botocore retried before giving up
+    halfway = request_detail(stack, receipt["request_id"])
+    assert halfway["request"]["status"] == "in_progress"
+    assert set(halfway["request"]["outcome"]["stores"]) == {"account_documents", "message_logs", "api_usage"}
+    failed = next(e for e in halfway["audit"] if e["action"] == "fulfilment_attempt_failed")
+    assert (failed["details"]["store"], failed["details"]["error"]) == ("technical_events", "StoreWriteError")
+
+    drain_fulfilment(stack)
+    done = request_detail(stack, receipt["request_id"])
+    assert done["request"]["status"] == "completed"
+    erased = [e["details"]["store"] for e in done["audit"] if e["action"] == "store_erased"]
+    assert sorted(erased) == sorted(set(erased)) == sorted(done["request"]["outcome"]["stores"])  # each once
+    assert done["request"]["outcome"]["verification"]["passed"] is True
+
+
+def test_an_erasure_throttled_on_every_attempt_ends_failed_with_a_report_and_a_dead_letter(stack: Harness):
+    person = new_account(stack)
+    receipt = submit_and_verify(stack, type="delete", email=person["email"])
+    with inject(Fault("dynamodb", "BatchWriteItem", DYNAMODB_THROTTLED)):
+        drain_fulfilment(stack, rounds=6)
+
+    request = request_detail(stack, receipt["request_id"])["request"]
+    assert request["status"] == "failed"
+    assert request["outcome"]["failure"]["store"] == "api_usage"
+    assert request["outcome"]["failure"]["attempt"] == 3  # the queue's maxReceiveCount
+    assert "message_logs" in request["outcome"]["stores"]  # what was done is on record
+    assert any(letter["detail"]["request_id"] == receipt["request_id"] for letter in dead_letters(stack))
