@@ -5,15 +5,11 @@ consumed by the stand-in's dispatcher."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
-from typing import Any
 
 import boto3
 import pytest
 
-from tests.support.harness import ROOT
 from tests.support.standin import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -21,20 +17,8 @@ pytestmark = pytest.mark.e2e
 DLQ = "FulfilmentDeadLetterQueue"
 
 
-def privacydesk(running: RunningStack, *args: str) -> tuple[int, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(running.stack_file), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return done.returncode, json.loads(done.stdout)
-
-
 def waiting(running: RunningStack) -> int:
-    code, listed = privacydesk(running, "dlq", "list")
+    code, listed = running.cli("dlq", "list")
     assert code == 0
     return int(next(q for q in listed if q["name"] == DLQ)["messages"])
 
@@ -59,7 +43,7 @@ def test_the_dlq_command_redrives_a_dead_letter_that_the_stand_in_then_consumes(
     sqs.send_message(QueueUrl=info["physical"][DLQ], MessageBody=json.dumps(letter))
     assert waiting(running) >= 1
 
-    code, moved = privacydesk(running, "dlq", "redrive", DLQ)
+    code, moved = running.cli("dlq", "redrive", DLQ)
     assert code == 0
     assert (moved["to"], moved["method"], moved["refused"]) == ("FulfilmentQueue", "copy", [])
     assert moved["moved"] >= 1
