@@ -2,7 +2,10 @@
 
 - SQS: long-polls each queue a function is wired to and sends batches shaped like Lambda's
   SQS event. Items listed in `batchItemFailures` (or every item, if the handler raises) are
-  left for redelivery, so the queue's redrive policy moves poison messages to its DLQ.
+  left for redelivery, so the queue's redrive policy moves poison messages to its DLQ (moto counts
+  receives and moves a message on the receive after maxReceiveCount, as SQS does). They come back
+  after the queue's VisibilityTimeout, or after `retry_after_seconds` when set (a time control for
+  tests and `--retry-after`: real timeouts run to 90 minutes).
 - EventBridge: moto matches each rule's pattern and puts the event on a local queue
   (see provision._route_eventbridge_rules); here it is handed to the function.
 - Schedules: fire at their rate, and on demand through `tick()` (`make tick`).
@@ -73,8 +76,11 @@ def scheduler_input(template: str, name: str, region: str, account: str) -> Any:
 
 
 class Dispatcher:
-    def __init__(self, runner: FunctionRunner, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, runner: FunctionRunner, poll_seconds: float = 1.0, retry_after_seconds: int | None = None
+    ) -> None:
         self.runner = runner
+        self.retry_after_seconds = retry_after_seconds
         self.stack = runner.stack
         self.sqs = boto3.client("sqs", region_name=self.stack.region, endpoint_url=self.stack.endpoint_url)
         self.poll_seconds = poll_seconds
@@ -134,13 +140,15 @@ class Dispatcher:
             fired.append({"function": schedule.function, "schedule": schedule.name, "result": self._fire(schedule)})
         return fired
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Process queued work until every source queue is empty (tests and `make tick`)."""
+    def drain(self, timeout: float = 30.0, function: str | None = None) -> None:
+        """Process queued work until every source queue (or `function`'s) is empty (tests, `make tick`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = False
-            for function, url, batch in self.sqs_sources:
-                if self._deliver_once(function, url, batch, wait=0):
+            for source, url, batch in self.sqs_sources:
+                if function is not None and source != function:
+                    continue
+                if self._deliver_once(source, url, batch, wait=0):
                     busy = True
             if not busy:
                 return
@@ -190,6 +198,7 @@ class Dispatcher:
                     self.runner.invoke(function, json.loads(message["Body"]))
                 except Exception:  # noqa: BLE001 - Lambda retries async events; the message stays
                     logger.exception("event delivery failed", extra={"function": function})
+                    self._retry_later(url, [message])
                     continue
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             return True
@@ -198,6 +207,7 @@ class Dispatcher:
             result = self.runner.invoke(function, event)
         except Exception:  # noqa: BLE001 - the whole batch becomes visible again
             logger.exception("batch failed", extra={"function": function})
+            self._retry_later(url, received)
             return True
         failed = (
             {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
@@ -207,7 +217,17 @@ class Dispatcher:
         for message in received:
             if message["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        self._retry_later(url, [m for m in received if m["MessageId"] in failed])
         return True
+
+    def _retry_later(self, url: str, messages: list[dict[str, Any]]) -> None:
+        """Failed messages come back after `retry_after_seconds` (else the queue's VisibilityTimeout)."""
+        if self.retry_after_seconds is None:
+            return
+        for message in messages:
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_after_seconds
+            )
 
     def _sqs_record(self, message: dict[str, Any], url: str) -> dict[str, Any]:
         name = url.rsplit("/", 1)[-1]

@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         help="synthetic demo accounts to add to the named demo accounts",
     )
     parser.add_argument("--stack-file", type=Path, default=STACK_FILE)
+    parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=None,
+        help="seconds before a failed SQS message is retried (default: the queue's VisibilityTimeout)",
+    )
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost"):
         parser.error("the stand-in listens on loopback only")
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     runner.activate()
     seed_all(extra_accounts=args.accounts)
-    dispatcher = Dispatcher(runner)
+    dispatcher = Dispatcher(runner, retry_after_seconds=args.retry_after)
     dispatcher.start()
 
     def outbox(method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:

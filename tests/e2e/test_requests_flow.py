@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,21 +10,8 @@ import pytest
 import requests
 
 from tests.e2e.conftest import RunningStack
-from tests.support.harness import ROOT
 
 pytestmark = pytest.mark.e2e
-
-
-def cli(running: RunningStack, *args: str) -> tuple[int, object]:
-    result = subprocess.run(
-        [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(running.stack_file), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return result.returncode, json.loads(result.stdout)
 
 
 def test_submit_verify_approve_and_follow(running: RunningStack):
@@ -51,10 +35,10 @@ def test_submit_verify_approve_and_follow(running: RunningStack):
     assert verified.status_code == 200, verified.text
     assert verified.json()["status"] == "verified"
 
-    code, queue = cli(running, "requests", "list", "--status", "verified", "--limit", "100")
+    code, queue = running.cli("requests", "list", "--status", "verified", "--limit", "100")
     assert code == 0
     assert receipt["request_id"] in {item["request_id"] for item in queue["items"]}
-    code, approved = cli(running, "requests", "approve", receipt["request_id"])
+    code, approved = running.cli("requests", "approve", receipt["request_id"])
     assert code == 0, approved
     assert approved["request"]["approved_by"].endswith(":user/local-admin")
 
@@ -65,12 +49,12 @@ def test_submit_verify_approve_and_follow(running: RunningStack):
     )
     assert status.status_code == 200
     assert status.json()["verified_at"]
-    code, chain = cli(running, "audit", "verify", receipt["request_id"])
+    code, chain = running.cli("audit", "verify", receipt["request_id"])
     assert code == 0
     assert chain["valid"] is True
 
 
 def test_the_cli_reports_a_missing_request(running: RunningStack):
-    code, body = cli(running, "requests", "show", "req_does_not_exist")
+    code, body = running.cli("requests", "show", "req_does_not_exist")
     assert code == 1
     assert body["error"]["code"] == "request_not_found"

@@ -16,7 +16,7 @@ import pytest
 
 from local.seed import DEMO_SMS_RECIPIENTS
 from tests.support.flows import admin, submit, submit_and_verify
-from tests.support.fulfilment import dead_letters, drain_fulfilment, new_account, sms_code, sms_to
+from tests.support.fulfilment import drain_fulfilment, new_account, sms_code, sms_to
 from tests.support.harness import ADMIN_IDENTITY, Harness
 
 pytestmark = pytest.mark.integration
@@ -230,58 +230,6 @@ def test_placing_and_lifting_a_hold_is_audited_with_who_and_why(stack: Harness):
 def test_hold_routes_need_a_registered_subject_and_a_reason(stack: Harness):
     assert admin(stack, "POST", "/v1/admin/subjects/acct-nobody/hold", {"reason": "x"}).status == 404
     assert admin(stack, "POST", "/v1/admin/subjects/acct-ana/hold", {}).status == 422
-
-
-def test_a_store_failing_mid_erasure_is_retried_and_every_step_is_reported(stack: Harness, monkeypatch):
-    from privacydesk.dal import store_connectors
-    from privacydesk.logic.fulfilment_ports import StoreWriteError
-
-    person = new_account(stack)
-    original = store_connectors.DynamoDbConnector.delete
-    failures = {"left": 1}
-
-    def flaky(self, items):
-        if self.store.name == "technical_events" and failures["left"]:
-            failures["left"] -= 1
-            raise StoreWriteError(self.store.name, "throttled")
-        return original(self, items)
-
-    monkeypatch.setattr(store_connectors.DynamoDbConnector, "delete", flaky)
-    receipt = submit_and_verify(stack, type="delete", email=person["email"])
-    first = drain_fulfilment(stack, rounds=1)
-    assert len(first[0]["batchItemFailures"]) == 1
-    halfway = request_detail(stack, receipt["request_id"])
-    assert halfway["request"]["status"] == "in_progress"
-    assert set(halfway["request"]["outcome"]["stores"]) == {"account_documents", "message_logs", "api_usage"}
-    failed = next(e for e in halfway["audit"] if e["action"] == "fulfilment_attempt_failed")
-    assert failed["details"]["store"] == "technical_events"
-
-    drain_fulfilment(stack)
-    done = request_detail(stack, receipt["request_id"])
-    assert done["request"]["status"] == "completed"
-    erased = [e["details"]["store"] for e in done["audit"] if e["action"] == "store_erased"]
-    assert sorted(erased) == sorted(set(erased)) == sorted(done["request"]["outcome"]["stores"])
-    assert done["request"]["outcome"]["verification"]["passed"] is True
-
-
-def test_an_erasure_that_keeps_failing_ends_failed_with_a_report_and_a_dead_letter(stack: Harness, monkeypatch):
-    from privacydesk.dal import store_connectors
-    from privacydesk.logic.fulfilment_ports import StoreWriteError
-
-    def broken(self, items):
-        raise StoreWriteError(self.store.name, "unavailable")
-
-    person = new_account(stack)
-    monkeypatch.setattr(store_connectors.DynamoDbConnector, "delete", broken)
-    receipt = submit_and_verify(stack, type="delete", email=person["email"])
-    drain_fulfilment(stack, rounds=6)
-
-    request = request_detail(stack, receipt["request_id"])["request"]
-    assert request["status"] == "failed"
-    assert request["outcome"]["failure"]["store"] == "api_usage"
-    assert request["outcome"]["failure"]["attempt"] == 3
-    assert "message_logs" in request["outcome"]["stores"]  # what was done is on record
-    assert any(letter["detail"]["request_id"] == receipt["request_id"] for letter in dead_letters(stack))
 
 
 def test_update_waits_for_approval_then_corrects_every_store_and_audits_field_names(stack: Harness):

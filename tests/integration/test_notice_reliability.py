@@ -1,5 +1,6 @@
-"""The notice path when things go wrong: a sender crashing after SES took the mail, a send rate
-that must hold across senders, a dispatcher running out of time or failing mid-scan."""
+"""The notice path when things go wrong: a send rate that must hold across senders, a dispatcher
+running out of time or failing mid-scan. (AWS faults, a sender crashing after SES took the mail
+and SES throttling, are injected at the AWS boundary in tests/faults/.)"""
 
 from __future__ import annotations
 
@@ -61,62 +62,6 @@ def _sending_context(stack: Harness, *, mailer=None, limiter=None, clock=None, s
         sleep=clock.sleep,
         seconds_left=seconds_left,
     )
-
-
-def test_a_sender_crash_after_ses_took_the_mail_is_reported_unknown_and_never_resent(stack: Harness):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.integrations.notice_queue import NoticeMailer
-    from privacydesk.logic.notice_delivery import deliver_batch
-    from privacydesk.logic.notice_progress import summarize
-
-    version, account = unique("2026-crash"), unique("acct-crash")
-    address = f"{account}@example.com"
-    add_account(stack, account, address)
-    publish_version(stack, version, significant=True)
-
-    class CrashAfterSend:
-        def send(self, message):
-            NoticeMailer().send(message)
-            raise RuntimeError("the sandbox died before recording the send")
-
-    with pytest.raises(RuntimeError):
-        deliver_batch(
-            RecipientBatch(version=version, account_ids=[account]), _sending_context(stack, mailer=CrashAfterSend())
-        )
-    assert ledger_entry(stack, version, account).status == "claimed"
-
-    result = stack.invoke("NoticeSenderFunction", batch_event(version, [account]))  # SQS redelivers
-    assert result["batchItemFailures"] == []
-    assert len(stack.outbox(to=address)) == 1
-
-    later = datetime.now(UTC) + timedelta(minutes=20)
-    stack.runner.activate("NoticeSenderFunction")
-    counts = summarize(version, None, DeliveryLedger().entries(version), later).counts
-    assert (counts.unknown, counts.failed, counts.sent) == (1, 1, 0)
-
-
-def test_ses_throttling_releases_the_claim_so_the_retry_sends(stack: Harness):
-    from botocore.exceptions import ClientError
-
-    from privacydesk.integrations.notice_queue import NoticeMailer
-    from privacydesk.logic.notice_delivery import MailRefused, deliver_batch
-
-    version, account = unique("2026-throttle"), unique("acct-throttle")
-    add_account(stack, account, f"{account}@example.com")
-    publish_version(stack, version, significant=True)
-
-    class Throttled:
-        def send(self, message):
-            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}, "SendEmail")
-
-    with pytest.raises(MailRefused):
-        deliver_batch(
-            RecipientBatch(version=version, account_ids=[account]),
-            _sending_context(stack, mailer=NoticeMailer(Throttled())),  # type: ignore[arg-type]
-        )
-    assert ledger_entry(stack, version, account) is None
-    stack.invoke("NoticeSenderFunction", batch_event(version, [account]))
-    assert ledger_entry(stack, version, account).status == "sent"
 
 
 def test_token_bucket_shared_by_two_senders_refuses_beyond_capacity(stack: Harness):

@@ -57,6 +57,18 @@ class RunningStack:
     def logs(self) -> str:
         return self.log_file.read_text(errors="replace")
 
+    def cli(self, *args: str) -> tuple[int, Any]:
+        """`privacydesk --stack-file <this stand-in's> ...` as a user runs it: exit code and JSON output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(self.stack_file), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return result.returncode, json.loads(result.stdout)
+
 
 @contextmanager
 def stand_in(folder: Path, *extra_args: str) -> Iterator[RunningStack]:

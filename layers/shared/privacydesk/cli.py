@@ -10,6 +10,11 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk requests complete req_... [--message "..."]
   privacydesk requests note req_... --text "..."
   privacydesk audit verify req_...
+  privacydesk dlq list                      (each dead-letter queue, its messages and its source)
+  privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
+
+`dlq` talks to SQS directly with your AWS credentials: `--stack-name` finds a deployed stack's
+queues through CloudFormation; without it, the stand-in's stack file is used.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api", help="API base URL (default: PRIVACYDESK_API_URL or the stand-in)")
     parser.add_argument("--region", help="AWS region of the API")
     parser.add_argument("--stack-file", type=Path, help="the stand-in's stack file (default .local/stack.json)")
+    parser.add_argument("--stack-name", help="dlq: a deployed stack, whose queues CloudFormation lists")
     groups = parser.add_subparsers(dest="group", required=True)
 
     requests = groups.add_parser("requests", help="the request queue and the DPO's actions").add_subparsers(
@@ -61,7 +67,72 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     audit.add_parser("verify").add_argument("request_id")
+
+    dlq = groups.add_parser("dlq", help="dead-letter queues: list them, redrive one").add_subparsers(
+        dest="action", required=True
+    )
+    dlq.add_parser("list")
+    redrive = dlq.add_parser("redrive", help="move a DLQ's messages back to the queue they came from")
+    redrive.add_argument("queue", help="the DLQ's name or its source queue's, e.g. NoticeSendDeadLetterQueue")
+    redrive.add_argument(
+        "--copy",
+        action="store_true",
+        help="receive/send/delete batches instead of SQS StartMessageMoveTask "
+        "(the default on the stand-in, whose SQS lacks StartMessageMoveTask)",
+    )
+    redrive.add_argument("--max-messages", type=int, default=10_000, help="--copy moves at most this many")
     return parser
+
+
+def _stack_queues(args: argparse.Namespace) -> tuple[Any, dict[str, str], bool]:
+    """An SQS client, the stack's queues (logical id -> URL), and whether it is the stand-in."""
+    import boto3
+
+    if args.stack_name:
+        session = boto3.session.Session(region_name=args.region)
+        pages = (
+            session.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=args.stack_name)
+        )
+        queues = {
+            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+            for page in pages
+            for resource in page["StackResourceSummaries"]
+            if resource["ResourceType"] == "AWS::SQS::Queue"
+        }
+        return session.client("sqs"), queues, False
+    from privacydesk.admin_client import DEFAULT_STACK_FILE
+
+    path = args.stack_file or DEFAULT_STACK_FILE
+    if not path.exists():
+        raise SystemExit("say which stack: --stack-name NAME (deployed), or start the stand-in (make run)")
+    stack = json.loads(path.read_text())
+    credentials = stack.get("credentials") or {}
+    sqs = boto3.client(
+        "sqs",
+        region_name=args.region or stack["region"],
+        endpoint_url=stack.get("endpoint_url"),
+        aws_access_key_id=credentials.get("aws_access_key_id"),
+        aws_secret_access_key=credentials.get("aws_secret_access_key"),
+    )
+    types = stack.get("types", {})
+    queues = {name: url for name, url in stack["physical"].items() if types.get(name) == "AWS::SQS::Queue"}
+    return sqs, queues, True
+
+
+def run_dead_letters(args: argparse.Namespace) -> tuple[int, Any]:
+    from privacydesk import dead_letters
+
+    sqs, queues, stand_in = _stack_queues(args)
+    found = dead_letters.dead_letter_queues(sqs, queues)
+    if args.action == "list":
+        return 0, [queue.view() for queue in found]
+    try:
+        queue = dead_letters.find(found, args.queue)
+        if args.copy or stand_in:
+            return 0, dead_letters.copy_back(sqs, queue, max_messages=args.max_messages)
+        return 0, dead_letters.start_move_task(sqs, queue)
+    except (LookupError, ValueError) as error:
+        return 2, {"error": str(error)}
 
 
 def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
@@ -96,8 +167,10 @@ def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    client = AdminClient.discover(args.api, args.region, args.stack_file)
-    code, body = run(args, client)
+    if args.group == "dlq":
+        code, body = run_dead_letters(args)
+    else:
+        code, body = run(args, AdminClient.discover(args.api, args.region, args.stack_file))
     print(json.dumps(body, indent=2, ensure_ascii=False))
     return code
 

@@ -37,6 +37,10 @@ def _internal_error() -> tuple[int, str, str]:
     return HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
 
 
+# Seconds a caller waits before retrying when AWS throttled us past botocore's own retries.
+RETRY_AFTER_SECONDS = 5
+
+
 def _methods_for(app: APIGatewayHttpResolver, path: str) -> set[str]:
     """The methods some route answers on `path` (for 405 and its Allow header, RFC 9110 15.5.6)."""
     routes = app._static_routes + app._dynamic_routes  # Powertools keeps its routes here
@@ -52,6 +56,15 @@ def install_error_handlers(app: APIGatewayHttpResolver, decorate: ResponseDecora
         return decorate(response, app.current_event) if decorate else response
 
     def unexpected(error: Exception) -> Response[Any]:
+        from privacydesk.integrations.aws import is_transient
+
+        if is_transient(error):
+            # AWS throttled or was unavailable after botocore's retries: nothing half-done is kept
+            # (writes are transactions), so the caller retries, with the same Idempotency-Key.
+            logger.warning("aws unavailable", extra={"error_type": type(error).__name__})
+            busy = reply(HTTPStatus.SERVICE_UNAVAILABLE, "service_busy", "We are busy; try again shortly.")
+            busy.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return busy
         # A bug, not bad input: log the type only (the message may echo user data).
         logger.exception("unhandled error", extra={"error_type": type(error).__name__})
         return reply(*_internal_error())

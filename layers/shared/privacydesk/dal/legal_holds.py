@@ -23,7 +23,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from privacydesk.dal.base import table
-from privacydesk.dal.requests_store import AuditRecord, audit_record, transaction_connection
+from privacydesk.dal.requests_store import AuditRecord, audit_record, condition_failed, transaction_connection
 from privacydesk.dal.retention_fields import retention_fields
 from privacydesk.dal.store_items import StoreTable
 from privacydesk.logic.errors import Conflict
@@ -99,6 +99,8 @@ class HoldRepository:
                     tx.delete(delete[0], condition=delete[1])
                 tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
         except TransactWriteError as error:
+            if not condition_failed(error):
+                raise  # throttling or an outage: the API answers 503 and the caller retries
             raise Conflict("the subject's hold changed meanwhile; try again", code="hold_changed") from error
 
     def history(self, account_id: str) -> list[AuditEvent]:

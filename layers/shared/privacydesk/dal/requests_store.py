@@ -204,6 +204,11 @@ def audit_record(event: AuditEvent) -> AuditRecord:
     )
 
 
+def condition_failed(error: TransactWriteError) -> bool:
+    """The transaction was refused by one of its conditions (a real conflict), not by throttling."""
+    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)
+
+
 def transaction_connection() -> Connection:
     return Connection(region=get_settings().aws_region)
 
@@ -230,6 +235,8 @@ class RequestRepository:
                 if challenge:
                     tx.save(_challenge_record(challenge))
         except TransactWriteError as error:
+            if not condition_failed(error):
+                raise  # throttled or unavailable: not a conflict, and nothing was written
             raise Conflict("the request already exists", code="request_exists") from error
         return request
 
@@ -284,6 +291,8 @@ class RequestRepository:
                         condition=(ChallengeRecord.used == False),  # noqa: E712 - a DynamoDB condition
                     )
         except TransactWriteError as error:
+            if not condition_failed(error):
+                raise  # throttled or unavailable: not a conflict, and nothing was written
             raise Conflict("the request changed meanwhile; try again", code="concurrent_update") from error
         return after
 

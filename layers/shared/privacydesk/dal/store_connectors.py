@@ -90,7 +90,10 @@ class DynamoDbConnector:
 
     def delete(self, items: list[dict[str, Any]]) -> int:
         """BatchWriteItem, 25 a call, unprocessed items retried with backoff; leftovers raise."""
-        result = delete_keys(self.table_name, [_low_level(self.key_of(item)) for item in items])
+        try:
+            result = delete_keys(self.table_name, [_low_level(self.key_of(item)) for item in items])
+        except ClientError as error:  # throttled or refused after botocore's retries: name the store
+            raise StoreWriteError(self.store.name, str(error.response.get("Error", {}).get("Code"))) from error
         if result.unprocessed:
             raise StoreWriteError(self.store.name, f"{result.unprocessed} deletes were left unprocessed")
         return result.written

@@ -21,3 +21,30 @@ def reset_clients() -> None:
 
 
 on_reload(reset_clients)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when an AWS service was throttling or unavailable somewhere in `error`'s chain.
+
+    PynamoDB and Powertools wrap botocore's ClientError, so the chain (`__cause__`, `__context__`) is
+    walked. What counts as throttling or transient is botocore's own retry definition; a 5xx reply
+    counts too. Such a failure is worth retrying later: it is neither the caller's fault nor a bug.
+    """
+    from botocore.exceptions import ClientError
+    from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
+
+    checkers = (ThrottledRetryableChecker(), TransientRetryableChecker())
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while isinstance(current, Exception) and id(current) not in seen:
+        seen.add(id(current))
+        context = RetryContext(attempt_number=1, caught_exception=current)
+        if isinstance(current, ClientError):
+            context = RetryContext(attempt_number=1, parsed_response=dict(current.response))
+            status = int(current.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if status >= 500:
+                return True
+        if any(checker.is_retryable(context) for checker in checkers):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
