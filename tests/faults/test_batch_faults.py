@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from privacydesk.dead_letters import copy_back, dead_letter_queues, find
 from tests.support.email_flows import request_detail
 from tests.support.faults import (
     DYNAMODB_THROTTLED,
@@ -258,7 +259,7 @@ def test_throttled_erasure_of_one_store_is_reported_and_the_retry_resumes_store_
     assert done["request"]["outcome"]["verification"]["passed"] is True
 
 
-def test_an_erasure_throttled_on_every_attempt_ends_failed_with_a_report_and_a_dead_letter(stack: Harness):
+def test_an_erasure_throttled_on_every_attempt_ends_failed_in_the_dlq_and_a_redrive_finishes_it(stack: Harness):
     person = new_account(stack)
     receipt = submit_and_verify(stack, type="delete", email=person["email"])
     with inject(Fault("dynamodb", "BatchWriteItem", DYNAMODB_THROTTLED)):
@@ -270,3 +271,15 @@ def test_an_erasure_throttled_on_every_attempt_ends_failed_with_a_report_and_a_d
     assert request["outcome"]["failure"]["attempt"] == 3  # the queue's maxReceiveCount
     assert "message_logs" in request["outcome"]["stores"]  # what was done is on record
     assert any(letter["detail"]["request_id"] == receipt["request_id"] for letter in dead_letters(stack))
+
+    # The outage is over: the DPO redrives the dead letter, and the request runs again to the end.
+    sqs = boto3.client("sqs", region_name=stack.stack.region)
+    queues = {name: stack.physical(name) for name in ("FulfilmentQueue", "FulfilmentDeadLetterQueue")}
+    assert copy_back(sqs, find(dead_letter_queues(sqs, queues), "FulfilmentDeadLetterQueue"))["moved"] >= 1
+    drain_fulfilment(stack)
+    detail = request_detail(stack, receipt["request_id"])
+    assert detail["request"]["status"] == "completed"
+    actions = [event["action"] for event in detail["audit"]]
+    assert actions.count("fulfilment_failed") == 1
+    assert actions.count("completed") == 1
+    assert not any(letter["detail"]["request_id"] == receipt["request_id"] for letter in dead_letters(stack))

@@ -55,7 +55,9 @@ def drain_fulfilment(stack: Harness, rounds: int = 10, retry_failed: bool = True
 def dead_letters(stack: Harness) -> list[dict[str, Any]]:
     sqs = boto3.client("sqs", region_name=stack.stack.region)
     url = stack.physical("FulfilmentDeadLetterQueue")
-    found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    found = sqs.receive_message(  # a peek: the messages stay visible for a redrive
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0
+    ).get("Messages", [])
     return [json.loads(m["Body"]) for m in found]
 
 
