@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import time
 from typing import Any
 
 import boto3
@@ -93,3 +94,26 @@ def test_dmarc_failing_email_deletes_nothing_and_sends_nothing_to_reply_to(runni
         TableName=running.info["physical"]["AccountsTable"], Key={"account_id": {"S": ANA["account_id"]}}
     )
     assert account["Item"]["email"]["S"] == ANA["email"]  # nothing was deleted
+
+
+def test_the_dpo_closes_a_review_entry_with_the_cli(running: RunningStack):
+    raw = (
+        b"To: privacy@example.com\r\nSubject: Delete my data\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: text/plain; charset="utf-8"\r\n\r\nPlease delete my data.\r\n'
+    )  # no From: nobody to confirm with, so it is listed for review
+    entry_id = f"email_{send(running, raw, 'someone@example.org')}"
+    code, shown = running.cli("review", "show", entry_id)
+    for _ in range(60):
+        if code == 0:
+            break
+        time.sleep(0.5)
+        code, shown = running.cli("review", "show", entry_id)
+    assert code == 0, shown
+    assert (shown["reason"], shown["resolved"]) == ("missing_from", False)
+
+    code, closed = running.cli("review", "resolve", entry_id, "--outcome", "dismissed", "--note", "no sender to answer")
+    assert code == 0, closed
+    assert closed["resolution"]["outcome"] == "dismissed"
+    assert running.cli("review", "show", entry_id)[1]["resolved"] is True
+    code, again = running.cli("review", "resolve", entry_id, "--outcome", "answered", "--note", "twice")
+    assert (code, again["error"]["code"]) == (1, "review_already_resolved")

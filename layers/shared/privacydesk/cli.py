@@ -10,6 +10,9 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk requests complete req_... [--message "..."]
   privacydesk requests note req_... --text "..."
   privacydesk audit verify req_...
+  privacydesk review list                   (inbound messages that did not become a request)
+  privacydesk review show email_...
+  privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
   privacydesk dlq list                      (each dead-letter queue, its messages and its source)
   privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
 
@@ -67,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     audit.add_parser("verify").add_argument("request_id")
+
+    review = groups.add_parser("review", help="inbound messages under review: list, show, resolve").add_subparsers(
+        dest="action", required=True
+    )
+    review_list = review.add_parser("list")
+    review_list.add_argument("--limit", type=int, default=25)
+    review_list.add_argument("--cursor")
+    review.add_parser("show").add_argument("entry_id")
+    resolve = review.add_parser("resolve")
+    resolve.add_argument("entry_id")
+    resolve.add_argument("--outcome", required=True, choices=["request_created", "answered", "dismissed"])
+    resolve.add_argument("--note", required=True)
+    resolve.add_argument("--request-id")
 
     dlq = groups.add_parser("dlq", help="dead-letter queues: list them, redrive one").add_subparsers(
         dest="action", required=True
@@ -135,8 +151,24 @@ def run_dead_letters(args: argparse.Namespace) -> tuple[int, Any]:
         return 2, {"error": str(error)}
 
 
+def run_review(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
+    base = "/v1/admin/review"
+    if args.action == "list":
+        reply = client.call("GET", base, query={"limit": args.limit, "cursor": args.cursor})
+    elif args.action == "show":
+        reply = client.call("GET", f"{base}/{args.entry_id}")
+    else:
+        body = {"outcome": args.outcome, "note": args.note}
+        if args.request_id:
+            body["request_id"] = args.request_id
+        reply = client.call("POST", f"{base}/{args.entry_id}/resolve", body)
+    return (0 if reply.status < 400 else 1), reply.body
+
+
 def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
     base = "/v1/admin/requests"
+    if args.group == "review":
+        return run_review(args, client)
     if args.group == "audit":
         from privacydesk.logic.lifecycle import AuditEvent, verify_chain
 
