@@ -253,14 +253,16 @@ def test_update_waits_for_approval_then_corrects_every_store_and_audits_field_na
     assert "+639177654321" not in json.dumps(detail["audit"])
 
 
-def test_update_with_an_invalid_email_is_denied_naming_the_field(stack: Harness):
+def test_an_invalid_or_uncorrectable_correction_is_refused_at_submit_naming_the_field(stack: Harness):
     person = new_account(stack)
-    receipt = submit_and_verify(stack, type="update", email=person["email"], corrections={"email": "not-an-address"})
-    admin(stack, "POST", f"/v1/admin/requests/{receipt['request_id']}/approve", {})
-    drain_fulfilment(stack)
-    request = request_detail(stack, receipt["request_id"])["request"]
-    assert request["status"] == "denied"
-    assert "email" in request["denial_reason"]
+    invalid = submit(stack, type="update", email=person["email"], corrections={"email": "not-an-address"})
+    assert invalid.status == 400
+    assert invalid.json()["error"]["code"] == "invalid_correction"
+    assert "email" in invalid.json()["error"]["message"]
+    assert "not-an-address" not in invalid.body
+    uncorrectable = submit(stack, type="update", email=person["email"], corrections={"password": "hunter2"})
+    assert uncorrectable.status == 400
+    assert uncorrectable.json()["error"]["code"] == "field_not_correctable"
     assert item(stack.physical("AccountsTable"), {"account_id": person["account_id"]})["email"] == {
         "S": person["email"]
     }

@@ -47,6 +47,7 @@ def request_services() -> RequestServices:
     from privacydesk.integrations.event_bus import EventBridgePublisher
     from privacydesk.integrations.mailer import SesMailer
     from privacydesk.integrations.sms import SnsSmsSender
+    from privacydesk.logic.corrections import correctable_fields
     from privacydesk.logic.ports import RequestConfig, RequestServices
     from privacydesk.models.datamap import load_datamap
 
@@ -59,6 +60,7 @@ def request_services() -> RequestServices:
             public_base_url=public_base_url(),
             policy_version=current_policy_version,
             datamap_version=load_datamap().version,
+            correctable_fields=frozenset(correctable_fields(load_datamap())),
         ),
     )
 

@@ -36,9 +36,13 @@ def correctable_fields(datamap: DataMap) -> set[str]:
 
 def validated_corrections(corrections: dict[str, str], datamap: DataMap) -> dict[str, str]:
     """The corrections, normalised; InvalidInput names the offending fields (never their values)."""
+    return checked_corrections(corrections, correctable_fields(datamap))
+
+
+def checked_corrections(corrections: dict[str, str], allowed: set[str] | frozenset[str]) -> dict[str, str]:
+    """As `validated_corrections`, against a known set of correctable fields (intake checks at submit)."""
     if not corrections:
         raise InvalidInput("an update request needs at least one correction", code="missing_corrections")
-    allowed = correctable_fields(datamap)
     unknown = sorted(set(corrections) - allowed)
     if unknown:
         raise InvalidInput(

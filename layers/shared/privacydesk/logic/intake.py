@@ -113,6 +113,11 @@ def submit(
     to anyone, and it neither merges with nor counts against the subject's trusted requests.
     """
     _check_shape(new)
+    corrections = new.corrections or {}
+    if corrections and services.config.correctable_fields is not None:
+        from privacydesk.logic.corrections import checked_corrections  # it imports this module
+
+        corrections = checked_corrections(corrections, services.config.correctable_fields)
     subject = subject_of(new)
     recent = [r for r in services.requests.by_subject(subject.key) if not _untrusted(r)]
     day_ago = now - timedelta(days=1)
@@ -144,7 +149,7 @@ def submit(
         channel=channel,
         subject=subject,
         details=new.details,
-        corrections=new.corrections or {},
+        corrections=corrections,
         purposes=sorted(set(new.purposes or [])),
         received_at=now,
         acknowledge_by=clocks.acknowledge_by,

@@ -51,6 +51,9 @@ class RequestConfig:
     clock_policy: ClockPolicy = field(default_factory=ClockPolicy)
     approval_required_for: frozenset[RequestType] = field(default_factory=lambda: frozenset({RequestType.UPDATE}))
     max_requests_per_subject_per_day: int = 5
+    # Update: the fields the data map lets a subject correct, checked at submit so a bad correction
+    # is a 400 then, not a denial later (None: checked at fulfilment only).
+    correctable_fields: frozenset[str] | None = None
     max_extension_days: int = 60
 
 
