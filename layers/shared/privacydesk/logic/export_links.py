@@ -16,7 +16,7 @@ from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from privacydesk.logic.errors import Gone, NotFound, TooManyRequests
-from privacydesk.logic.tokens import VerificationChallenge, hash_secret, new_token
+from privacydesk.logic.tokens import VerificationChallenge, challenge_for
 from privacydesk.observability import logger
 
 METHOD = "export_link"
@@ -52,13 +52,7 @@ class Presigner(Protocol):
 
 def grant_for(request_id: str, bucket: str, key: str, *, now: datetime, days: int) -> tuple[str, ExportGrant]:
     """A new secret (returned once, for the email) and what to store for it."""
-    secret = new_token()
-    challenge = VerificationChallenge(
-        request_id=request_id,
-        secret_hash=hash_secret(secret, context=request_id),
-        method=METHOD,
-        expires_at=now + timedelta(days=days),
-    )
+    secret, challenge = challenge_for(request_id, METHOD, now, ttl=timedelta(days=days))
     return secret, ExportGrant(challenge=challenge, bucket=bucket, key=key)
 
 
