@@ -95,6 +95,17 @@ def test_an_unknown_request_is_not_found():
     assert refused.value.code == "export_not_found"
 
 
+def test_an_id_too_long_for_a_key_is_not_looked_up():
+    # DynamoDB refuses a key over 2048 bytes (a 5xx); moto does not, so this is checked here.
+    class NoLookups(Grants):
+        def get(self, request_id: str) -> ExportGrant | None:
+            raise AssertionError("looked up")
+
+    with pytest.raises(NotFound) as refused:
+        _open(NoLookups(), "r" * 3000, "whatever")
+    assert refused.value.code == "export_not_found"
+
+
 def _resource(name: str) -> dict[str, Any]:
     resource: dict[str, Any] = sam_template.load()["Resources"][name]
     return resource

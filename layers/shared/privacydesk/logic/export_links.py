@@ -20,6 +20,7 @@ from privacydesk.logic.tokens import VerificationChallenge, challenge_for
 from privacydesk.observability import logger
 
 METHOD = "export_link"
+MAX_ID_LENGTH = 100  # longer is no request of ours (and would not fit a DynamoDB key)
 REDIRECT_SECONDS = 300  # the presigned URL behind a followed link: long enough to start the download
 
 
@@ -74,7 +75,7 @@ def open_export(
     An unknown request and a wrong secret look the same (404), so nothing about a request leaks to
     someone without its secret; only the secret's holder learns that the link expired (410).
     """
-    grant = grants.get(request_id)
+    grant = grants.get(request_id) if len(request_id) <= MAX_ID_LENGTH else None  # ids are "req_" + 32 hex
     if grant is None:
         raise NotFound("no such export", code="export_not_found")
     refused = grant.challenge.check(secret, now)
