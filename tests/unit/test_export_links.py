@@ -129,3 +129,21 @@ def test_the_public_function_may_read_exports_so_its_presigned_urls_work():
 def test_the_fulfilment_function_may_store_download_secrets():
     policies = _resource("FulfilmentFunction")["Properties"]["Policies"]
     assert {"DynamoDBWritePolicy": {"TableName": {"Ref": "VerificationTokensTable"}}} in policies
+
+
+def test_without_a_public_url_the_fulfilment_links_point_at_the_api_itself(monkeypatch: pytest.MonkeyPatch):
+    # Fulfilment mails the link outside any HTTP call: the template hands it API_BASE_URL.
+    from privacydesk import settings
+    from privacydesk.api.wiring import public_base_url
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    monkeypatch.setenv("API_BASE_URL", "https://api.company.example/")
+    settings.reload_settings()
+    try:
+        assert public_base_url() == "https://api.company.example"
+        assert public_base_url("host.example") == "https://host.example"  # an HTTP call's own host first
+        variables = _resource("FulfilmentFunction")["Properties"]["Environment"]["Variables"]
+        assert "HttpApi" in variables["API_BASE_URL"]["Fn::Sub"]
+    finally:
+        monkeypatch.undo()
+        settings.reload_settings()
