@@ -1,5 +1,5 @@
 """Fulfilment on the running stand-in with the demo data: HTTP in, the bus and SQS in between,
-email out, and the export downloaded through the emailed link."""
+email out, and the export downloaded through the emailed link (our route, then its redirect)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,12 @@ def test_access_for_a_demo_account_is_emailed_as_a_link_to_the_whole_bundle(runn
 
     email = _completion_email(running, ana["email"])
     link = re.search(r"Download it here .*?: (\S+)", email["text"]).group(1)
-    download = requests.get(link, timeout=30)
+    assert link.startswith(f"{running.api}/v1/requests/{request_id}/export?token=")  # our API, not S3
+    redirect = requests.get(link, allow_redirects=False, timeout=30)
+    assert redirect.status_code == 302, redirect.text
+    assert redirect.headers["Cache-Control"] == "no-store"
+    assert "X-Amz-Expires=300" in redirect.headers["Location"]
+    download = requests.get(redirect.headers["Location"], timeout=30)
     assert download.status_code == 200
     bundle = zipfile.ZipFile(io.BytesIO(download.content))
     messages = json.loads(bundle.read("message_logs.json"))

@@ -96,7 +96,8 @@ def test_access_bundle_has_every_store_as_json_and_csv_with_a_readme(stack: Harn
 
     email = completion_email(stack, person["email"])
     link = re.search(r"(https?://\S+)", email["text"].split("Download it here", 1)[1]).group(1)
-    assert "X-Amz-Expires=604800" in link  # 7 days
+    # a link to our download route (tests/integration/test_export_link.py), not a presigned S3 URL
+    assert link.startswith(f"http://127.0.0.1:3000/v1/requests/{receipt['request_id']}/export?token=")
 
 
 def test_phone_only_subject_sees_messages_to_their_number_without_the_senders_data(stack: Harness):
@@ -117,7 +118,10 @@ def test_phone_only_subject_sees_messages_to_their_number_without_the_senders_da
         assert {"account_id", "sender_id", "route"}.isdisjoint(message)
     assert json.loads(bundle.read("accounts.json")) == []  # a number proves no account
     assert json.loads(bundle.read("technical_events.json")) == []
-    assert any("your data copy is ready" in text for text in sms_to(stack, phone))
+    link = f"/v1/requests/{receipt['request_id']}/export?token="
+    (ready,) = [text for text in sms_to(stack, phone) if link in text]  # our download route, not S3
+    assert "your data copy is ready" in ready
+    assert "X-Amz-" not in ready
 
 
 def test_delete_erases_every_store_and_the_verification_pass_proves_it(stack: Harness):

@@ -198,6 +198,7 @@ def test_fulfilment_leaves_alone_what_it_must_not_touch(changes: dict[str, Any],
         holds=None,  # type: ignore[arg-type]
         objections=None,  # type: ignore[arg-type]
         exports=None,  # type: ignore[arg-type]
+        export_links=None,  # type: ignore[arg-type]
     )
     result = fulfil("req_unit", now=NOW, services=services)
     assert (result.action, result.reason) == ("skipped", reason)

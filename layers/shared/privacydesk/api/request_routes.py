@@ -1,4 +1,5 @@
-"""Public data-rights request routes: submit, verify, follow (status) and cancel."""
+"""Public data-rights request routes: submit, verify, follow (status), cancel, and download an
+Access export through the emailed link."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from privacydesk.api.wiring import fresh_services, public_base_url, request_services
 from privacydesk.clock import utc_now
-from privacydesk.logic import intake
+from privacydesk.logic import export_links, intake
 from privacydesk.logic.errors import Conflict, InvalidInput
 from privacydesk.models.request_api import NewRequestBody, StatusReply, SubmittedReply, VerifyBody
 from privacydesk.models.requests import Channel
@@ -123,3 +125,46 @@ def status(request_id: str, authorization: StatusToken = None) -> StatusReply:
 @router.post("/v1/requests/<request_id>/cancel", summary="Cancel a request (Authorization: Bearer <status_token>)")
 def cancel(request_id: str, authorization: StatusToken = None) -> StatusReply:
     return StatusReply.of(intake.cancel(request_id, _bearer(authorization), now=utc_now(), services=fresh_services()))
+
+
+# Powertools' OpenAPIResponseHeader type lacks "required", which OpenAPI allows (and the fuzzer checks).
+REDIRECT_HEADERS: dict[str, Any] = {
+    "Location": {"description": "The export's presigned URL", "required": True, "schema": {"type": "string"}},
+    "Cache-Control": {"required": True, "schema": {"type": "string", "enum": ["no-store"]}},
+}
+
+ExportSecret = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The download secret from the completion email",
+    ),
+]
+
+
+@router.get(
+    "/v1/requests/<request_id>/export",
+    summary="Download an Access export (the link in the completion email)",
+    description="Checks the emailed secret and redirects to the export, signed for "
+    f"{export_links.REDIRECT_SECONDS} seconds. A wrong or unknown secret is 404 export_not_found "
+    "(and counts as a failed attempt; after a few, 429 too_many_attempts), an expired link 410 export_expired.",
+    responses={
+        302: {
+            "description": "Found: Location is the export, downloadable for a few minutes",
+            "headers": REDIRECT_HEADERS,
+            "content": {},
+        }
+    },
+)
+def export(request_id: str, token: ExportSecret) -> Response[None]:
+    from privacydesk.dal.export_grants import ExportGrants
+    from privacydesk.integrations.object_store import S3ObjectStore
+
+    location = export_links.open_export(request_id, token, now=utc_now(), grants=ExportGrants(), signer=S3ObjectStore())
+    return Response(
+        status_code=302,
+        headers={"Location": location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        body=None,
+    )

@@ -35,10 +35,12 @@ def current_policy_version() -> str:
 
 
 def public_base_url(fallback_host: str | None = None) -> str:
+    """PUBLIC_BASE_URL; else the host of the HTTP call being answered; else the API's own URL
+    (API_BASE_URL, for functions that mail links outside an HTTP call)."""
     configured = get_settings().public_base_url.rstrip("/")
     if configured:
         return configured
-    return f"https://{fallback_host}" if fallback_host else ""
+    return f"https://{fallback_host}" if fallback_host else get_settings().api_base_url.rstrip("/")
 
 
 @cache
@@ -86,6 +88,7 @@ on_reload(reset)
 @cache
 def fulfilment_services() -> FulfilmentServices:
     from privacydesk.dal.accounts import AccountDirectory
+    from privacydesk.dal.export_grants import ExportGrants
     from privacydesk.dal.legal_holds import HoldRepository
     from privacydesk.dal.objections_store import ObjectionRegistry
     from privacydesk.dal.store_connectors import connector_for
@@ -101,6 +104,7 @@ def fulfilment_services() -> FulfilmentServices:
         holds=ActiveHolds(HoldRepository()),
         objections=ObjectionRegistry(),
         exports=ExportBucket(),
+        export_links=ExportGrants(),
         export_link_days=get_settings().export_link_days,
     )
 

@@ -350,13 +350,17 @@ class RequestRepository:
         ChallengeRecord(token_id=request_id).update(actions=[ChallengeRecord.attempts.add(1)])
 
 
+def challenge_fields(challenge: VerificationChallenge) -> dict[str, Any]:
+    """The stored attributes of a challenge (its TTL removes it a day after it stops being valid)."""
+    return {
+        "secret_hash": challenge.secret_hash,
+        "method": challenge.method,
+        "valid_until": iso(challenge.expires_at),
+        "attempts": challenge.attempts,
+        "used": challenge.used,
+        "expires_at": int((challenge.expires_at + timedelta(days=1)).timestamp()),
+    }
+
+
 def _challenge_record(challenge: VerificationChallenge) -> ChallengeRecord:
-    return ChallengeRecord(
-        token_id=challenge.request_id,
-        secret_hash=challenge.secret_hash,
-        method=challenge.method,
-        valid_until=iso(challenge.expires_at),
-        attempts=challenge.attempts,
-        used=challenge.used,
-        expires_at=int((challenge.expires_at + timedelta(days=1)).timestamp()),
-    )
+    return ChallengeRecord(token_id=challenge.request_id, **challenge_fields(challenge))

@@ -176,7 +176,8 @@ class MultipartWriter(io.RawIOBase):
 
 
 class ExportBucket:
-    """Where Access bundles go: the export bucket (SSE-KMS, 7-day lifecycle)."""
+    """Where Access bundles go: the export bucket (SSE-KMS, 7-day lifecycle). Requesters reach a
+    bundle through logic.export_links, which presigns it for a few minutes at a time."""
 
     def __init__(self, bucket: str | None = None) -> None:
         self.bucket = bucket or get_settings().export_bucket
@@ -184,6 +185,3 @@ class ExportBucket:
 
     def writer(self, key: str, content_type: str) -> IO[bytes]:
         return cast(IO[bytes], MultipartWriter(self.bucket, key, content_type))
-
-    def link(self, key: str, expires_in_seconds: int) -> str:
-        return self.objects.presigned_get(self.bucket, key, expires_in_seconds)

@@ -11,10 +11,10 @@ last failed attempt marks the request failed with a report of what was done and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from privacydesk.logic import admin_actions
+from privacydesk.logic import admin_actions, export_links
 from privacydesk.logic.corrections import validated_corrections
 from privacydesk.logic.errors import InvalidInput
 from privacydesk.logic.export_bundle import write_bundle
@@ -160,8 +160,14 @@ def _access(
         report = write_bundle(
             out, request=request, datamap=services.datamap, connector=services.connector, ids=ids, now=now
         )
-    expires = now + timedelta(days=services.export_link_days)
-    link = services.exports.link(key, int(timedelta(days=services.export_link_days).total_seconds()))
+    # The email carries a secret for our download route, not an S3 URL (logic.export_links); the
+    # bucket's lifecycle deletes the object no sooner than the link expires.
+    secret, grant = export_links.grant_for(
+        request.request_id, services.exports.bucket, key, now=now, days=services.export_link_days
+    )
+    services.export_links.save(grant)
+    expires = grant.challenge.expires_at
+    link = export_links.download_url(services.requests.config.public_base_url, request.request_id, secret)
     outcome = {
         "stores": {
             name: {"records": s.records, "as_recipient": s.as_recipient, "files": s.files}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from privacydesk.logic.export_links import ExportGrantStore
 from privacydesk.logic.ports import RequestServices
 from privacydesk.models.datamap import DataMap, Store, SubjectLookup
 
@@ -63,8 +64,9 @@ class ObjectionStore(Protocol):
 
 
 class ExportTarget(Protocol):
+    bucket: str
+
     def writer(self, key: str, content_type: str) -> IO[bytes]: ...
-    def link(self, key: str, expires_in_seconds: int) -> str: ...
 
 
 @dataclass
@@ -76,4 +78,5 @@ class FulfilmentServices:
     holds: HoldLookup
     objections: ObjectionStore
     exports: ExportTarget
+    export_links: ExportGrantStore  # the emailed download secrets (logic.export_links)
     export_link_days: int = 7

@@ -62,12 +62,14 @@ class VerificationChallenge:
         return None
 
 
-def challenge_for(request_id: str, method: str, now: datetime) -> tuple[str, VerificationChallenge]:
+def challenge_for(
+    request_id: str, method: str, now: datetime, ttl: timedelta = TOKEN_TTL
+) -> tuple[str, VerificationChallenge]:
     secret = new_sms_code() if method == "sms_code" else new_token()
     challenge = VerificationChallenge(
         request_id=request_id,
         secret_hash=hash_secret(secret, context=request_id),
         method=method,
-        expires_at=now + TOKEN_TTL,
+        expires_at=now + ttl,
     )
     return secret, challenge

@@ -1,0 +1,92 @@
+"""Download links for Access exports.
+
+The requester is emailed a link to our API holding a random secret, never an S3 URL: a presigned
+URL signed by a Lambda role dies with the role's session credentials (hours), and SigV4 caps it at
+7 days anyway. Only the secret's keyed hash is stored (a `VerificationChallenge`, so the same rules
+hold as for verification: keyed by the request id, constant-time compare, a few wrong attempts,
+an expiry), with the export's bucket and key. Following the link checks the secret and redirects
+to a presigned URL signed there and then, valid a few minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from urllib.parse import quote, urlencode
+
+from privacydesk.logic.errors import Gone, NotFound, TooManyRequests
+from privacydesk.logic.tokens import VerificationChallenge, challenge_for
+from privacydesk.observability import logger
+
+METHOD = "export_link"
+MAX_ID_LENGTH = 100  # longer is no request of ours (and would not fit a DynamoDB key)
+REDIRECT_SECONDS = 300  # the presigned URL behind a followed link: long enough to start the download
+
+
+@dataclass(frozen=True)
+class ExportGrant:
+    """What is stored for an export's download link (never the secret itself).
+
+    `challenge.request_id` is the request's id (the secret's hash is keyed by it); the challenge is
+    never marked used, so the link works as often as needed until it expires.
+    """
+
+    challenge: VerificationChallenge
+    bucket: str
+    key: str
+
+    @property
+    def request_id(self) -> str:
+        return self.challenge.request_id
+
+
+class ExportGrantStore(Protocol):
+    def save(self, grant: ExportGrant) -> None: ...
+    def get(self, request_id: str) -> ExportGrant | None: ...
+    def count_failed_attempt(self, request_id: str) -> None: ...
+
+
+class Presigner(Protocol):
+    def presigned_get(self, bucket: str, key: str, expires_in_seconds: int) -> str: ...
+
+
+def grant_for(request_id: str, bucket: str, key: str, *, now: datetime, days: int) -> tuple[str, ExportGrant]:
+    """A new secret (returned once, for the email) and what to store for it."""
+    secret, challenge = challenge_for(request_id, METHOD, now, ttl=timedelta(days=days))
+    return secret, ExportGrant(challenge=challenge, bucket=bucket, key=key)
+
+
+def download_url(base_url: str, request_id: str, secret: str) -> str:
+    return f"{base_url}/v1/requests/{quote(request_id, safe='')}/export?{urlencode({'token': secret})}"
+
+
+def open_export(
+    request_id: str,
+    secret: str,
+    *,
+    now: datetime,
+    grants: ExportGrantStore,
+    signer: Presigner,
+    seconds: int = REDIRECT_SECONDS,
+) -> str:
+    """A fresh presigned URL of the export, if `secret` is this request's live download secret.
+
+    An unknown request and a wrong secret look the same (404), so nothing about a request leaks to
+    someone without its secret; only the secret's holder learns that the link expired (410).
+    """
+    grant = grants.get(request_id) if len(request_id) <= MAX_ID_LENGTH else None  # ids are "req_" + 32 hex
+    if grant is None:
+        raise NotFound("no such export", code="export_not_found")
+    refused = grant.challenge.check(secret, now)
+    if refused == "too_many_attempts":
+        raise TooManyRequests(
+            "too many attempts with a wrong link; ask us for a new copy of your data", code="too_many_attempts"
+        )
+    if refused == "token_invalid":
+        grants.count_failed_attempt(request_id)
+        raise NotFound("no such export", code="export_not_found")
+    if refused is not None:  # token_expired (a grant is never marked used)
+        raise Gone("this download link has expired, and the copy with it", code="export_expired")
+    logger.info("export link followed", extra={"request_id": request_id, "redirect_seconds": seconds})
+    return signer.presigned_get(grant.bucket, grant.key, seconds)
