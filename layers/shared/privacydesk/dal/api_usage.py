@@ -12,6 +12,7 @@ from datetime import datetime
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from privacydesk.dal.base import transaction_condition_failed
 from privacydesk.dal.reference_stores import ApiUsageRecord
 from privacydesk.dal.retention_fields import stamp, store_named
 
@@ -53,8 +54,7 @@ def record_api_call(
                 ],
             )
     except TransactWriteError as error:
-        reasons = [r.code for r in (error.cancellation_reasons or []) if r is not None]
-        if "ConditionalCheckFailed" in reasons:
+        if transaction_condition_failed(error):
             return False
         raise
     return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
 from privacydesk.settings import Settings, get_settings
@@ -42,3 +43,15 @@ def bind_tables(settings: Settings | None = None) -> None:
 def settings_field_of(model: type[Model]) -> str:
     """The Settings attribute a registered model's table comes from (e.g. "accounts_table")."""
     return _REGISTRY[model]
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """A single write (put, update, delete) was refused by its condition: a real conflict, not an outage."""
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def transaction_condition_failed(error: TransactWriteError) -> bool:
+    """A transaction was refused by one of its conditions (a real conflict), not by throttling."""
+    return any(
+        reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []
+    )

@@ -22,7 +22,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.models.notices import DeliveryEntry, DeliveryStatus, DispatchRun, DispatchState
 from privacydesk.settings import get_settings
 
@@ -36,10 +36,6 @@ _OUTCOME_FROM: dict[DeliveryStatus, tuple[DeliveryStatus, ...]] = {
     DeliveryStatus.COMPLAINED: (DeliveryStatus.CLAIMED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
     DeliveryStatus.FAILED: (DeliveryStatus.CLAIMED, DeliveryStatus.SENT),
 }
-
-
-def _conditional_failed(error: PutError | UpdateError | DeleteError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _expires_at(now: datetime) -> int:
@@ -143,7 +139,7 @@ class DeliveryLedger:
         try:
             record.save(condition=DeliveryLedgerRecord.account_id.does_not_exist())
         except PutError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -160,7 +156,7 @@ class DeliveryLedger:
                 condition=DeliveryLedgerRecord.status == DeliveryStatus.CLAIMED.value,
             )
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not condition_failed(error):
                 raise
             # An SES event got here first (moved it to delivered/bounced): keep that, add the id.
             record.update(actions=[DeliveryLedgerRecord.message_id.set(message_id)])
@@ -172,7 +168,7 @@ class DeliveryLedger:
                 condition=DeliveryLedgerRecord.status == DeliveryStatus.CLAIMED.value
             )
         except DeleteError as error:
-            if not _conditional_failed(error):
+            if not condition_failed(error):
                 raise
 
     def record_outcome(
@@ -200,7 +196,7 @@ class DeliveryLedger:
                 actions=actions, condition=DeliveryLedgerRecord.status.is_in(*allowed)
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -213,7 +209,7 @@ class DeliveryLedger:
                 & DeliveryLedgerRecord.status.is_in(DeliveryStatus.SENT.value, DeliveryStatus.DELIVERED.value),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -248,7 +244,7 @@ class DeliveryLedger:
             record.save(condition=DispatchRunRecord.account_id.does_not_exist())
             return _run_of(record)
         except PutError as error:
-            if not _conditional_failed(error):
+            if not condition_failed(error):
                 raise
         try:
             record = DispatchRunRecord.get(version, RUN_KEY, consistent_read=True)
@@ -265,7 +261,7 @@ class DeliveryLedger:
                 & (DispatchRunRecord.state == DispatchState.RUNNING.value),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return None  # another invocation took it in between
             raise
         return _run_of(record)
@@ -293,7 +289,7 @@ class DeliveryLedger:
                 actions=actions, condition=DispatchRunRecord.lease_owner == owner
             )
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not condition_failed(error):
                 raise  # not ours any more: nothing to release
 
     def complete_run(self, version: str, owner: str, now: datetime) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.dal.requests_store import ChallengeRecord, challenge_fields
 from privacydesk.logic.export_links import ExportGrant
 
@@ -56,6 +56,6 @@ class ExportGrants:
                 actions=[ExportGrantRecord.attempts.add(1)], condition=ExportGrantRecord.token_id.exists()
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             # gone meanwhile (its TTL): nothing left to protect, and no stub item is created

@@ -14,6 +14,7 @@ hold's state and on the event's sequence number, so no change goes unaudited.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +23,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from privacydesk.dal.base import table
-from privacydesk.dal.requests_store import AuditRecord, audit_record, condition_failed, transaction_connection
+from privacydesk.dal.base import table, transaction_condition_failed
+from privacydesk.dal.requests_store import AuditRecord, audit_record, transaction_connection
 from privacydesk.dal.retention_fields import retention_fields
 from privacydesk.dal.store_items import StoreTable
 from privacydesk.logic.errors import Conflict
@@ -65,6 +66,19 @@ def _next_subject_event(account_id: str, action: str, actor: str, at: datetime, 
     return next_event(stream, previous, at=at, action=action, actor=actor, details=details)
 
 
+@contextmanager
+def _audited(event: AuditEvent) -> Iterator[TransactWrite]:
+    """One transaction: the caller's hold write plus `event`, the next link of the subject's chain."""
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            yield tx
+            tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+    except TransactWriteError as error:
+        if not transaction_condition_failed(error):
+            raise  # throttling or an outage: the API answers 503 and the caller retries
+        raise Conflict("the subject's hold changed meanwhile; try again", code="hold_changed") from error
+
+
 class HoldRepository:
     def get(self, account_id: str) -> Hold | None:
         try:
@@ -83,25 +97,14 @@ class HoldRepository:
         )
         details = {"reason": hold.reason, "request_id": hold.request_id}
         event = _next_subject_event(hold.account_id, "hold_set", hold.set_by or "system", hold.set_at, details)
-        self._write(event, save=(record, SubjectHoldRecord.account_id.does_not_exist()))
+        with _audited(event) as tx:
+            tx.save(record, condition=SubjectHoldRecord.account_id.does_not_exist())
 
     def delete(self, account_id: str, *, actor: str, at: datetime) -> None:
         """Lift a hold that is there, with its hold_cleared audit event."""
         event = _next_subject_event(account_id, "hold_cleared", actor, at, {})
-        self._write(event, delete=(SubjectHoldRecord(account_id=account_id), SubjectHoldRecord.account_id.exists()))
-
-    def _write(self, event: AuditEvent, *, save: Any = None, delete: Any = None) -> None:
-        try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                if save is not None:
-                    tx.save(save[0], condition=save[1])
-                if delete is not None:
-                    tx.delete(delete[0], condition=delete[1])
-                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
-        except TransactWriteError as error:
-            if not condition_failed(error):
-                raise  # throttling or an outage: the API answers 503 and the caller retries
-            raise Conflict("the subject's hold changed meanwhile; try again", code="hold_changed") from error
+        with _audited(event) as tx:
+            tx.delete(SubjectHoldRecord(account_id=account_id), condition=SubjectHoldRecord.account_id.exists())
 
     def history(self, account_id: str) -> list[AuditEvent]:
         """The subject's hold events, oldest first."""

@@ -8,7 +8,7 @@ from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttri
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.logic.fulfilment_ports import Objection
 
 
@@ -58,11 +58,6 @@ class ObjectionRegistry:
                 record.save()
                 return
             except PutError as error:
-                if not _conditional_failure(error):
+                if not condition_failed(error):
                     raise
         raise RuntimeError("the objection registry kept changing; try again")
-
-
-def _conditional_failure(error: PutError) -> bool:
-    code = getattr(error.cause, "response", {}).get("Error", {}).get("Code")
-    return bool(code == "ConditionalCheckFailedException")

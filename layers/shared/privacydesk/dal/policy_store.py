@@ -9,7 +9,7 @@ from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.logic.errors import Conflict, NotFound
 from privacydesk.models.policy import Notice, PolicyVersion, Severity
 
@@ -117,7 +117,7 @@ class PolicyRepository:
         try:
             record.save(condition=PolicyVersionRecord.sk.does_not_exist())
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise Conflict(
                     f"policy version {version.version} is already published", code="version_exists"
                 ) from error
@@ -151,7 +151,7 @@ class PolicyRepository:
                 ends_at=notice.ends_at,
             ).save(condition=condition)
         except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             if must_exist:
                 raise NotFound(f"notice {notice.notice_id} does not exist", code="notice_not_found") from error
@@ -162,6 +162,6 @@ class PolicyRepository:
         try:
             NoticeRecord(pk=NOTICE_PK, sk=notice_id).delete(condition=NoticeRecord.sk.exists())
         except DeleteError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise NotFound(f"notice {notice_id} does not exist", code="notice_not_found") from error
             raise

@@ -10,7 +10,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.logic.token_bucket import BucketState, Grant, take
 
 
@@ -56,7 +56,7 @@ class DynamoTokenBucket:
                     revision=revision + 1,
                 ).save(condition=condition)
             except PutError as error:
-                if error.cause_response_code == "ConditionalCheckFailedException":
+                if condition_failed(error):
                     continue  # another sender spent tokens first: read again
                 raise
             return grant

@@ -19,7 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import table, transaction_condition_failed
 from privacydesk.logic.deadline_monitor import MonitorRules
 from privacydesk.logic.deadline_monitor import next_check_at as monitor_next_check_at
 from privacydesk.logic.errors import Conflict, NotFound
@@ -204,11 +204,6 @@ def audit_record(event: AuditEvent) -> AuditRecord:
     )
 
 
-def condition_failed(error: TransactWriteError) -> bool:
-    """The transaction was refused by one of its conditions (a real conflict), not by throttling."""
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)
-
-
 def transaction_connection() -> Connection:
     return Connection(region=get_settings().aws_region)
 
@@ -235,7 +230,7 @@ class RequestRepository:
                 if challenge:
                     tx.save(_challenge_record(challenge))
         except TransactWriteError as error:
-            if not condition_failed(error):
+            if not transaction_condition_failed(error):
                 raise  # throttled or unavailable: not a conflict, and nothing was written
             raise Conflict("the request already exists", code="request_exists") from error
         return request
@@ -291,7 +286,7 @@ class RequestRepository:
                         condition=(ChallengeRecord.used == False),  # noqa: E712 - a DynamoDB condition
                     )
         except TransactWriteError as error:
-            if not condition_failed(error):
+            if not transaction_condition_failed(error):
                 raise  # throttled or unavailable: not a conflict, and nothing was written
             raise Conflict("the request changed meanwhile; try again", code="concurrent_update") from error
         return after

@@ -14,7 +14,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.dal.requests_store import iso
 from privacydesk.logic.errors import Conflict
 from privacydesk.models.review import ReviewEntry
@@ -62,7 +62,7 @@ class ReviewRepository:
         try:
             record.save(condition=ReviewRecord.entry_id.does_not_exist())
         except PutError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             return ReviewRecord.get(entry.entry_id, consistent_read=True).to_domain()
         return entry
@@ -90,7 +90,7 @@ class ReviewRepository:
                 condition=ReviewRecord.queue == OPEN_QUEUE,
             )
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             raise Conflict(
                 f"review entry {entry.entry_id} is already resolved", code="review_already_resolved"

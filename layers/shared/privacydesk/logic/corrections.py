@@ -8,10 +8,13 @@ same normalisation the intake uses, so a corrected address is found by the same 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from privacydesk.logic.contacts import normalise_email, normalise_phone
 from privacydesk.logic.errors import InvalidInput
-from privacydesk.logic.intake import normalise_email, normalise_phone
-from privacydesk.models.datamap import DataMap
+
+if TYPE_CHECKING:
+    from privacydesk.models.datamap import DataMap
 
 
 def _text(value: str) -> str:

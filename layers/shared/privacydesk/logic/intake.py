@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from privacydesk.integrations.mailer import OutgoingEmail
 from privacydesk.logic import notifications
+from privacydesk.logic.contacts import normalise_email, normalise_phone
+from privacydesk.logic.corrections import checked_corrections
 from privacydesk.logic.deadlines import clocks_for
 from privacydesk.logic.errors import Conflict, Gone, InvalidInput, InvalidToken, NotFound, TooManyRequests
 from privacydesk.logic.lifecycle import check_transition
@@ -27,8 +29,6 @@ from privacydesk.models.requests import (
     Subject,
 )
 from privacydesk.observability import logger
-
-DEFAULT_PHONE_REGION = "PH"
 
 
 @dataclass(frozen=True)
@@ -47,27 +47,6 @@ class Receipt:
     request: PrivacyRequest
     status_token: str | None  # shown once; None for a duplicate (the original holder has it)
     duplicate: bool = False
-
-
-def normalise_email(raw: str) -> str:
-    from email_validator import EmailNotValidError, validate_email  # first use only: keeps cold start light
-
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise InvalidInput("email is not a valid address", code="invalid_email") from error
-
-
-def normalise_phone(raw: str) -> str:
-    import phonenumbers  # first use only: keeps cold start light
-
-    try:
-        number = phonenumbers.parse(raw.strip(), DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidInput("phone is not a valid number", code="invalid_phone") from error
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput("phone is not a valid number", code="invalid_phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def subject_of(new: NewRequest) -> Subject:
@@ -115,8 +94,6 @@ def submit(
     _check_shape(new)
     corrections = new.corrections or {}
     if corrections and services.config.correctable_fields is not None:
-        from privacydesk.logic.corrections import checked_corrections  # it imports this module
-
         corrections = checked_corrections(corrections, services.config.correctable_fields)
     subject = subject_of(new)
     recent = [r for r in services.requests.by_subject(subject.key) if not _untrusted(r)]

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from privacydesk.logic.contacts import normalise_email, normalise_phone
 from privacydesk.logic.fulfilment_ports import AccountLookup
-from privacydesk.logic.intake import normalise_email, normalise_phone
 from privacydesk.models.datamap import Store, SubjectKey, SubjectLookup
 from privacydesk.models.requests import Subject
 
