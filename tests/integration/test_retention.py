@@ -79,6 +79,21 @@ def _raw(table: str, key: dict[str, str]) -> dict[str, Any] | None:
     return item.get("Item")
 
 
+def _anonymous_rows(table: str, month: str) -> list[dict[str, Any]]:
+    """The rewritten (unlinkable) message-log rows of one month, over every shard."""
+    from privacydesk.logic.anonymization import ANONYMOUS_PREFIX, ANONYMOUS_SHARDS
+
+    rows: list[dict[str, Any]] = []
+    for shard in range(ANONYMOUS_SHARDS):
+        reply = boto3.client("dynamodb").query(
+            TableName=table,
+            KeyConditionExpression="account_id = :p",
+            ExpressionAttributeValues={":p": {"S": f"{ANONYMOUS_PREFIX}{month}#{shard:02d}"}},
+        )
+        rows.extend(reply["Items"])
+    return rows
+
+
 def _sweep(stack: Harness, **options: Any) -> dict[str, Any]:
     from privacydesk.jobs.retention import run_sweep
 
@@ -111,6 +126,8 @@ def test_sweep_removes_what_outlived_retention_and_touches_nothing_else(stack: H
     events_table = stack.physical("TechnicalEventsTable")
     logs_table = stack.physical("MessageLogsTable")
     accounts_table = stack.physical("AccountsTable")
+    months = sorted({m.sent_at[:7] for m in old_messages})
+    anonymous_before = sum(len(_anonymous_rows(logs_table, month)) for month in months)
     untouched_before = {
         "events": [_raw(events_table, {"account_id": person, "event_id": r.event_id}) for r in new_events],
         "messages": [_raw(logs_table, {"account_id": person, "message_id": r.message_id}) for r in new_messages],
@@ -123,10 +140,15 @@ def test_sweep_removes_what_outlived_retention_and_touches_nothing_else(stack: H
         assert _raw(events_table, {"account_id": person, "event_id": record.event_id}) is None
     assert _raw(accounts_table, {"account_id": closed_long_ago}) is None
     for record in old_messages:
-        item = _raw(logs_table, {"account_id": person, "message_id": record.message_id})
-        assert item is not None, "an anonymized message log stays, for counts"
-        assert not {"recipient", "body", "expires_at", "expiry_bucket"} & set(item)
-        assert item["anonymized_at"]["S"]
+        assert _raw(logs_table, {"account_id": person, "message_id": record.message_id}) is None, (
+            "an anonymized message log no longer sits under the account's key"
+        )
+    rewritten = [row for month in months for row in _anonymous_rows(logs_table, month)]
+    assert len(rewritten) == anonymous_before + len(old_messages), "each message still counts, once"
+    for row in rewritten:
+        assert not {"recipient", "body", "sender_id", "expires_at", "expiry_bucket", "anonymized_at"} & set(row)
+        assert person not in json.dumps(row)
+        assert len(row["sent_at"]["S"]) == len("2026-05"), "the time is kept to the month only"
     assert untouched_before == {
         "events": [_raw(events_table, {"account_id": person, "event_id": r.event_id}) for r in new_events],
         "messages": [_raw(logs_table, {"account_id": person, "message_id": r.message_id}) for r in new_messages],
@@ -203,11 +225,8 @@ def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove
     for record in [*held_events, late]:
         assert _raw(events_table, {"account_id": held, "event_id": record.event_id}) is None
     logs_table = stack.physical("MessageLogsTable")
-    for record in held_messages:
-        item = _raw(logs_table, {"account_id": held, "message_id": record.message_id})
-        assert item is not None
-        assert "recipient" not in item
-        assert "body" not in item
+    for record in held_messages:  # once the hold is lifted they are anonymized: gone from the account
+        assert _raw(logs_table, {"account_id": held, "message_id": record.message_id}) is None
 
 
 def test_new_items_of_a_held_subject_get_no_ttl(stack: Harness):

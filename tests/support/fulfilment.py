@@ -102,18 +102,20 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         "email": f"person-{token}@example.org",
         "phone": f"+63918{number:07d}",
         "company": f"Company {token}",
+        "sender_id": f"TC{token[:6].upper()}",
     }
     now = datetime.now(UTC)
     expires = now + timedelta(days=90)
     ttl = {"expires_at": int(expires.timestamp()), "expiry_bucket": expiry_bucket(expires, token)}
-    AccountRecord(**person, status="active", created_at=now, preferences={"marketing_email": True}).save()
+    profile = {k: v for k, v in person.items() if k != "sender_id"}
+    AccountRecord(**profile, status="active", created_at=now, preferences={"marketing_email": True}).save()
     for n in range(messages):
         sent = (now - timedelta(minutes=n)).isoformat()
         MessageLogRecord(
             account_id=person["account_id"],
             message_id=f"{sent}#{n:04d}",
             recipient=recipient or f"+63917{(number + n) % 10_000_000:07d}",
-            sender_id="TESTCO",
+            sender_id=person["sender_id"],
             body=f"Order {n} is ready",
             sent_at=sent,
             route="primary",

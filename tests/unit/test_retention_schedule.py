@@ -9,7 +9,7 @@ import pytest
 from privacydesk.logic import retention
 from privacydesk.logic.retention import Checkpoint
 from privacydesk.logic.ttl_accounting import group, is_ttl_deletion, table_of
-from privacydesk.models.datamap import ErasureMethod, load_datamap, parse_datamap
+from privacydesk.models.datamap import ErasureMethod, load_datamap
 
 pytestmark = pytest.mark.unit
 
@@ -80,27 +80,6 @@ def test_privacy_request_records_expire_three_years_after_closing():
 def test_an_item_already_due_when_written_goes_under_todays_index_day():
     assert retention.index_day(NOW - timedelta(days=40), NOW) == NOW.date()
     assert retention.index_day(NOW + timedelta(days=40), NOW) == (NOW + timedelta(days=40)).date()
-
-
-def test_the_datamap_refuses_an_anonymize_rule_that_would_remove_a_key():
-    text = """
-version: "t"
-stores:
-  - name: logs
-    kind: dynamodb
-    category: usage
-    description: d
-    table_setting: message_logs_table
-    key_attributes: [account_id, message_id]
-    lookups: [{ key: account_id, attribute: account_id }]
-    fields: [account_id, message_id, sent_at]
-    personal_fields: [account_id]
-    erasure: { method: anonymize, fields: [account_id] }
-    retention: { period_days: 1, anchor_attribute: sent_at, method: anonymize, legal_basis: x, reason: y }
-    legal_basis: x
-"""
-    with pytest.raises(ValueError, match="key attributes"):
-        parse_datamap(text)
 
 
 # ------------------------------------------------------------------ the sweep's position

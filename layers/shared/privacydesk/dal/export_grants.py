@@ -4,12 +4,13 @@ verification challenges: one item per request, `token_id` "export#<request id>".
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from privacydesk.dal.base import condition_failed, table
-from privacydesk.dal.requests_store import ChallengeRecord, challenge_fields
+from privacydesk.dal.requests_store import ChallengeRecord, challenge_fields, iso
 from privacydesk.logic.export_links import ExportGrant
 
 
@@ -49,6 +50,20 @@ class ExportGrants:
             return ExportGrantRecord.get(grant_id(request_id), consistent_read=True).to_grant()
         except ExportGrantRecord.DoesNotExist:
             return None
+
+    def revoke(self, request_id: str, now: datetime) -> bool:
+        """End a grant now (its subject was erased): the link then answers 410 like an expired one.
+        The item stays until its TTL, so the answer is the same for the link's remaining life."""
+        try:
+            ExportGrantRecord(token_id=grant_id(request_id)).update(
+                actions=[ExportGrantRecord.valid_until.set(iso(now))],
+                condition=ExportGrantRecord.token_id.exists() & (ExportGrantRecord.valid_until > iso(now)),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            return False  # no grant, or already expired
+        return True
 
     def count_failed_attempt(self, request_id: str) -> None:
         try:

@@ -21,7 +21,9 @@ from botocore.exceptions import ClientError
 from privacydesk.dal.batch_writes import delete_keys
 from privacydesk.dal.store_items import from_low_level as _from_low_level
 from privacydesk.dal.store_items import to_low_level as _low_level
+from privacydesk.dal.store_items import write_anonymized
 from privacydesk.integrations.aws import client
+from privacydesk.logic.anonymization import AnonymizationRule
 from privacydesk.logic.fulfilment_ports import StoreConnector, StoreWriteError
 from privacydesk.models.datamap import Store, SubjectKey, SubjectLookup
 from privacydesk.settings import get_settings
@@ -98,9 +100,12 @@ class DynamoDbConnector:
             raise StoreWriteError(self.store.name, f"{result.unprocessed} deletes were left unprocessed")
         return result.written
 
-    def anonymize(self, items: list[dict[str, Any]], fields: list[str]) -> int:
-        """Remove the fields; conditional, so an item deleted meanwhile is not recreated."""
-        return sum(self._update(item, remove=fields, assign={}) for item in items if any(f in item for f in fields))
+    def anonymize(self, items: list[dict[str, Any]], rule: AnonymizationRule) -> int:
+        """The retention sweep's rule (dal.store_items.write_anonymized), item by item."""
+        try:
+            return sum(write_anonymized(self.table_name, self.store, item, rule) for item in items)
+        except ClientError as error:  # throttled or refused after botocore's retries: name the store
+            raise StoreWriteError(self.store.name, str(error.response.get("Error", {}).get("Code"))) from error
 
     def assign(self, items: list[dict[str, Any]], values: dict[str, Any]) -> int:
         return sum(self._update(item, remove=[], assign=values) for item in items)
@@ -188,7 +193,7 @@ class S3PrefixConnector:
             removed += self._delete_versions(item["key"], exact=True)
         return removed
 
-    def anonymize(self, items: list[dict[str, Any]], fields: list[str]) -> int:
+    def anonymize(self, items: list[dict[str, Any]], rule: AnonymizationRule) -> int:
         return self.delete(items)  # an object cannot be partly kept: anonymizing it removes it
 
     def assign(self, items: list[dict[str, Any]], values: dict[str, Any]) -> int:

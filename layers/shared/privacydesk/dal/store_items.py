@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from privacydesk.dal.batch_writes import delete_keys
 from privacydesk.integrations.aws import client
+from privacydesk.logic.anonymization import AnonymizationRule, anonymized_item, owner_rule
 from privacydesk.logic.retention_sweep import DeleteOutcome, Page
 from privacydesk.models.datamap import Store
 from privacydesk.settings import get_settings
@@ -44,6 +45,77 @@ def from_low_level(item: dict[str, Any]) -> dict[str, Any]:
 
 def to_low_level(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def client_error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def write_anonymized(
+    table_name: str,
+    store: Store,
+    item: dict[str, Any],
+    rule: AnonymizationRule,
+    *,
+    expired_by: int | None = None,
+) -> bool:
+    """Apply `rule` to one item, conditionally; False when the condition refused it (nothing done).
+
+    The one place both retention and Delete requests anonymize. A rekeyed item is deleted under its
+    old key and written under its new one in one transaction, so it is never both or neither.
+    The condition keeps it safe to repeat: an item already gone (TTL, a concurrent run) is not
+    recreated, and with `expired_by` one whose expiry moved meanwhile (a hold) is left alone.
+    """
+    key = to_low_level({name: item[name] for name in store.key_attributes})
+    names = {"#k": store.key_attributes[0]}
+    values: dict[str, Any] = {}
+    condition = "attribute_exists(#k)"
+    if expired_by is not None:
+        names["#ttl"] = "expires_at"
+        values[":t"] = {"N": str(expired_by)}
+        condition += " AND #ttl <= :t"
+    guard: dict[str, Any] = {"ConditionExpression": condition, "ExpressionAttributeNames": dict(names)}
+    if values:
+        guard["ExpressionAttributeValues"] = values
+    db = client("dynamodb")
+    try:
+        if rule.rekey:
+            replacement = to_low_level(anonymized_item(store, item, rule))
+            db.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": table_name, "Key": key, **guard}},
+                    {
+                        "Put": {
+                            "TableName": table_name,
+                            "Item": replacement,
+                            "ConditionExpression": "attribute_not_exists(#k)",
+                            "ExpressionAttributeNames": {"#k": store.key_attributes[0]},
+                        }
+                    },
+                ]
+            )
+            return True
+        removed = [name for name in (*rule.remove, "expires_at", "expiry_bucket") if name in item]
+        if not removed:
+            return False
+        guard["ExpressionAttributeNames"].update({f"#r{i}": name for i, name in enumerate(removed)})
+        db.update_item(
+            TableName=table_name,
+            Key=key,
+            UpdateExpression="REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed))),
+            **guard,
+        )
+        return True
+    except ClientError as error:
+        code = client_error_code(error)
+        if code == "ConditionalCheckFailedException":
+            return False
+        if code == "TransactionCanceledException" and all(
+            reason.get("Code") in ("ConditionalCheckFailed", "None")
+            for reason in error.response.get("CancellationReasons", [])
+        ):
+            return False
+        raise
 
 
 class StoreTable:
@@ -132,24 +204,10 @@ class StoreTable:
         left = [from_low_level(r["DeleteRequest"]["Key"]) for r in result.unprocessed_requests]
         return DeleteOutcome(deleted=result.written, calls=result.calls, failed_keys=left)
 
-    def anonymize(self, key: dict[str, Any], fields: list[str], threshold: int, at: str) -> bool:
-        """Remove the personal fields, the TTL and the index keys in one conditional update.
-
-        The condition makes it idempotent and safe: an item already gone (TTL) is not recreated, and
-        one whose expiry moved (e.g. a hold) is not touched. Returns False when the condition failed.
-        """
-        names = {f"#f{i}": name for i, name in enumerate(fields)}
-        names.update({"#ttl": "expires_at", "#bucket": "expiry_bucket", "#at": "anonymized_at"})
-        first_key = self.store.key_attributes[0]
-        names["#k"] = first_key
-        removed = ", ".join([*(n for n in names if n.startswith("#f")), "#ttl", "#bucket"])
-        return self._update(
-            key,
-            UpdateExpression=f"REMOVE {removed} SET #at = :at",
-            ConditionExpression="attribute_exists(#k) AND #ttl <= :t",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":at": {"S": at}, ":t": {"N": str(threshold)}},
-        )
+    def anonymize(self, item: dict[str, Any], threshold: int) -> bool:
+        """Make an expired item unlinkable (logic.anonymization): False when it was gone or its
+        expiry moved (a hold) meanwhile."""
+        return write_anonymized(self.table_name, self.store, item, owner_rule(self.store), expired_by=threshold)
 
     def set_expiry(self, key: dict[str, Any], fields: dict[str, Any] | None) -> bool:
         """Write expires_at + expiry_bucket on an existing item, or remove both when `fields` is None."""

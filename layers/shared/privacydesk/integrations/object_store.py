@@ -185,3 +185,7 @@ class ExportBucket:
 
     def writer(self, key: str, content_type: str) -> IO[bytes]:
         return cast(IO[bytes], MultipartWriter(self.bucket, key, content_type))
+
+    def remove(self, key: str) -> int:
+        """Every version of one export (a Delete leaves no earlier copy behind)."""
+        return self.objects.delete_object(self.bucket, key)

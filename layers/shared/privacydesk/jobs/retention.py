@@ -103,6 +103,9 @@ class _AccountingPorts:
     def delete_object(self, bucket_setting: str, key: str) -> int:
         return self.objects.delete_object(getattr(get_settings(), bucket_setting), key)
 
+    def delete_prefix(self, bucket_setting: str, prefix: str) -> int:
+        return self.objects.delete_all_versions(getattr(get_settings(), bucket_setting), prefix)
+
 
 def stores_by_table() -> Mapping[str, Store]:
     settings = get_settings()

@@ -147,6 +147,8 @@ def readme(request: PrivacyRequest, datamap: DataMap, report: BundleReport, now:
             f"  Why we hold it: {store.legal_basis}",
             f"  How long we keep it: {kept} ({retention.anchor.value.replace('_', ' ')}). {retention.reason}",
         ]
+        if store.anonymization is not None:
+            lines.append(f"  What we keep after that: {store.anonymization.kept_as}; {store.anonymization.kept_for}.")
     lines += [
         "",
         "To correct (Update), delete (Delete) or object to the use of (Object) any of this data, reply",

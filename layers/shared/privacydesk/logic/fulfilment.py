@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from privacydesk.logic import admin_actions, export_links
+from privacydesk.logic.anonymization import AnonymizationRule, owner_rule, recipient_rule
 from privacydesk.logic.corrections import validated_corrections
 from privacydesk.logic.errors import InvalidInput
 from privacydesk.logic.export_bundle import write_bundle
@@ -24,7 +25,7 @@ from privacydesk.logic.notifications import COMPANY
 from privacydesk.logic.subjects import Match, SubjectIds, erase_last, found_twice, matches, owner_attribute, resolve
 from privacydesk.models.datamap import ErasureMethod, Store, SubjectKey
 from privacydesk.models.events import SubjectErased, SubjectObjectionChanged
-from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType
+from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType, Subject
 from privacydesk.observability import logger
 
 ACTOR = "fulfilment"
@@ -201,10 +202,14 @@ class _Holds:
         return self.seen[account_id]
 
 
-def _erased_fields(store: Store, match: Match) -> list[str] | None:
-    """None: the whole item goes. A recipient's copy of someone else's record is anonymized."""
-    if store.erasure.method == ErasureMethod.ANONYMIZE or match.as_recipient:
-        return list(store.erasure.fields or store.personal_fields)
+def _anonymization(store: Store, match: Match) -> AnonymizationRule | None:
+    """None: the whole item goes. The owner's items of an anonymize store become unlinkable (the
+    rule the retention sweep applies); a recipient's copy of someone else's record loses the
+    recipient's data only."""
+    if match.as_recipient:
+        return recipient_rule(store)
+    if store.erasure.method == ErasureMethod.ANONYMIZE:
+        return owner_rule(store)
     return None
 
 
@@ -237,12 +242,12 @@ def _erase_store(
                 counts["kept"] += len(held)
                 counts["kept_reason"] = HOLD_NOTICE
                 items = [item for item in items if not _held_by_owner(store, match, item, holds)]
-            fields = _erased_fields(store, match)
-            if fields is None:
+            rule = _anonymization(store, match)
+            if rule is None:
                 counts["deleted"] += connector.delete(items)
             else:
-                counts["anonymized"] += connector.anonymize(items, fields)
-        if not reason and _erased_fields(store, match) is None:
+                counts["anonymized"] += connector.anonymize(items, rule)
+        if not reason and _anonymization(store, match) is None:
             counts["deleted"] += connector.remove_all(match.lookup, match.value)  # older versions, markers
     if reason and counts["kept"]:
         counts["kept_reason"] = reason
@@ -258,14 +263,15 @@ def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds
         connector = services.connector(store)
         left = 0
         for match in matches(store, ids):
-            fields = _erased_fields(store, match)
+            rule = _anonymization(store, match)
             for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch, include_expired=True):
                 for item in page:
                     if found_twice(store, match, ids, item) or _held_by_owner(store, match, item, holds):
                         continue
-                    if fields is None or any(name in item for name in fields):
+                    # Found under the subject's own key: still linkable, whatever fields it lost.
+                    if rule is None or rule.rekey or any(name in item for name in rule.fields):
                         left += 1
-            if fields is None:
+            if rule is None:
                 left += connector.versions_left(match.lookup, match.value)
         remaining[store.name] = left
     return {"passed": not any(remaining.values()), "remaining": remaining}
@@ -296,6 +302,16 @@ def _erase(
             at=now,
             details={"store": store.name, **{k: v for k, v in counts.items() if k != "kept_reason"}},
         )
+    if "exports_removed" not in request.outcome:
+        removed = _remove_earlier_exports(request, ids, now=now, services=services)
+        request = repo.change(
+            request.request_id,
+            lambda current: current.model_copy(update={"outcome": {**current.outcome, "exports_removed": removed}}),
+            action="exports_removed",
+            actor=ACTOR,
+            at=now,
+            details={"exports": removed},
+        )
     verification = _verify_erasure(services, ids, holds, now_epoch)
     request = repo.change(
         request.request_id,
@@ -323,6 +339,12 @@ def _erase(
     )
     erased = sum(c.get("deleted", 0) + c.get("anonymized", 0) for c in stores.values())
     lines = [f"We deleted or anonymized {erased} record(s) across our data stores and checked that none remain."]
+    lines.extend(_anonymized_lines(services, stores))
+    if request.outcome.get("exports_removed"):
+        lines.append(
+            f"We also deleted {request.outcome['exports_removed']} earlier copy(ies) of your data that we had "
+            "prepared for you; their download links no longer work."
+        )
     for entry in kept:
         store = services.datamap.store(entry["store"])
         lines.append(
@@ -336,6 +358,36 @@ def _erase(
         services=services,
         sms=f"{COMPANY}: your data has been deleted ({erased} record(s)); {sum(e['records'] for e in kept)} kept.",
     )
+
+
+def _anonymized_lines(services: FulfilmentServices, stores: dict[str, Any]) -> list[str]:
+    """What anonymization kept, in what form and for how long (the data map says)."""
+    lines = []
+    for name, counts in stores.items():
+        store = services.datamap.store(name)
+        if counts.get("anonymized") and store.anonymization is not None:
+            lines.append(
+                f"From {store.description.split(' - ')[0].lower()} we kept only {store.anonymization.kept_as}, "
+                f"{store.anonymization.kept_for}."
+            )
+    return lines
+
+
+def _remove_earlier_exports(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> int:
+    """Earlier Access exports of this subject go with the rest, and their links answer 410 from now."""
+    keys = {Subject(email=email).key for email in ids.emails} | {Subject(phone=phone).key for phone in ids.phones}
+    keys.add(request.subject.key)
+    removed = 0
+    for key in sorted(keys):
+        for earlier in services.requests.requests.by_subject(key, limit=100):
+            if earlier.type != RequestType.ACCESS or earlier.request_id == request.request_id:
+                continue
+            services.export_links.revoke(earlier.request_id, now)
+            if services.exports.remove(export_key(earlier.request_id)):
+                removed += 1
+    return removed
 
 
 # ------------------------------------------------------------------------------------ Update

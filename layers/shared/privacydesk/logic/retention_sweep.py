@@ -7,8 +7,8 @@ at or below the due threshold (never a scan). Per page of keys:
   raced the hold), when the store's legal-hold rule blocks retention;
 - linked S3 objects are removed first (so a crash never orphans them);
 - delete stores: batch deletes, 25 a call, unprocessed items retried;
-- anonymize stores: one conditional update per item removes the personal fields, the TTL and the
-  index keys;
+- anonymize stores: the page's items are read in batches (the index holds keys only), then each is
+  rewritten unlinkable in one conditional transaction (logic.anonymization: the rule Delete uses);
 - an item that still fails is moved to tomorrow's bucket so the next run retries it, and is counted.
 The checkpoint (day, shard, LastEvaluatedKey) is saved after every page, and the sweep stops when
 the invocation's remaining time drops below a reserve, so the next run resumes where it stopped.
@@ -48,7 +48,7 @@ class StoreAccess(Protocol):
     def expired_page(self, bucket: str, threshold: int, start_key: str | None, limit: int) -> Page: ...
     def get_many(self, keys: list[dict[str, Any]], attributes: list[str]) -> tuple[list[dict[str, Any]], int]: ...
     def delete_items(self, keys: list[dict[str, Any]]) -> DeleteOutcome: ...
-    def anonymize(self, key: dict[str, Any], fields: list[str], threshold: int, at: str) -> bool: ...
+    def anonymize(self, item: dict[str, Any], threshold: int) -> bool: ...
     def set_expiry(self, key: dict[str, Any], fields: dict[str, Any] | None) -> bool: ...
     def move_to_bucket(self, key: dict[str, Any], bucket: str) -> bool: ...
 
@@ -64,6 +64,7 @@ class Holds(Protocol):
 
 class Objects(Protocol):
     def delete_object(self, bucket: str, key: str) -> int: ...
+    def delete_all_versions(self, bucket: str, prefix: str) -> int: ...
 
 
 class Ports(Protocol):
@@ -221,25 +222,28 @@ class _StoreSweep:
         if not items:
             return
         store, owner = self.store, self.store.owner_attribute
-        if store.linked_objects or (owner is not None and owner not in store.key_attributes):
-            wanted = [link.key_attribute for link in store.linked_objects] + ([owner] if owner else [])
+        anonymizing = self.rule.method == ErasureMethod.ANONYMIZE
+        if anonymizing or store.linked_objects or (owner is not None and owner not in store.key_attributes):
+            wanted = [name for link in store.linked_objects for name in link.attributes] + ([owner] if owner else [])
+            if anonymizing:  # the rewrite needs the whole item
+                wanted += [*store.fields, "expires_at"]
             items, calls = self.access.get_many([self.access.key_of(i) for i in items], wanted)
             self.report.read_calls += calls  # items already gone (TTL) are simply not returned
         if store.legal_hold.blocks_retention and owner:
             items = self._skip_held(items, owner)
         failed: list[dict[str, Any]] = []
-        keys: list[dict[str, Any]] = []
+        removable: list[dict[str, Any]] = []
         for item in items:
             try:
                 self.report.objects_removed += self._remove_linked(item)
             except Exception:  # noqa: BLE001 - the item stays (with its links) and is retried next run
                 failed.append(self.access.key_of(item))
                 continue
-            keys.append(self.access.key_of(item))
-        if self.rule.method == ErasureMethod.DELETE:
-            self.pending.extend((key, resume_at) for key in keys)
+            removable.append(item)
+        if anonymizing:
+            failed.extend(self._anonymize(removable))
         else:
-            failed.extend(self._anonymize(keys))
+            self.pending.extend((self.access.key_of(item), resume_at) for item in removable)
         self._requeue(failed)
 
     def flush(self, *, everything: bool) -> retention.Checkpoint | None:
@@ -267,15 +271,14 @@ class _StoreSweep:
         self.report.held_accounts = sorted({*self.report.held_accounts, *(str(i[owner]) for i in held)})
         return [i for i in items if not self.held_cache.get(str(i.get(owner)), False)]
 
-    def _anonymize(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _anonymize(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         failed = []
-        at = self.now.isoformat()
-        for key in keys:
+        for item in items:
             self.report.write_calls += 1
             try:
-                done = self.access.anonymize(key, self.store.anonymized_fields, self.threshold, at)
+                done = self.access.anonymize(item, self.threshold)
             except Exception:  # noqa: BLE001 - counted and retried next run
-                failed.append(key)
+                failed.append(self.access.key_of(item))
                 continue
             if done:
                 self.report.anonymized += 1
@@ -286,10 +289,13 @@ class _StoreSweep:
     def _remove_linked(self, item: dict[str, Any]) -> int:
         removed = 0
         for link in self.store.linked_objects:
-            object_key = item.get(link.key_attribute)
-            if object_key:
-                bucket = self.ports.bucket_name(link.bucket_setting)
-                removed += self.ports.objects.delete_object(bucket, str(object_key))
+            location = link.location(item)
+            if location is None:
+                continue
+            bucket = self.ports.bucket_name(link.bucket_setting)
+            key, exact = location
+            objects = self.ports.objects
+            removed += objects.delete_object(bucket, key) if exact else objects.delete_all_versions(bucket, key)
         return removed
 
     def _requeue(self, failed: list[dict[str, Any]]) -> None:

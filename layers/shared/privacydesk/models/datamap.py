@@ -6,10 +6,11 @@ needs one connector class.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -60,6 +61,20 @@ class Erasure(_Strict):
     reason: str = ""  # why, when method is keep
 
 
+class Anonymization(_Strict):
+    """What an anonymized item keeps, and in what form (logic.anonymization applies it).
+
+    Anonymizing an account holder's item rewrites it under a new key that maps back to nothing (a
+    per-period, randomly sharded partition): every identifier goes, key attributes included, and the
+    `generalise` attributes are coarsened (an ISO time to its month), so the row still counts but
+    cannot be joined to a person or to any store that names one.
+    """
+
+    generalise: dict[str, Literal["month"]] = Field(default_factory=dict)
+    kept_as: str  # said to the person (completion notice, export README): what remains, in what form
+    kept_for: str = "indefinitely: it no longer relates to anyone"
+
+
 class Aggregation(_Strict):
     """A store whose detail rows are summarised before they expire (API usage: monthly counts).
 
@@ -87,10 +102,36 @@ class Retention(_Strict):
 
 
 class LinkedObjects(_Strict):
-    """S3 objects an item points at; they go when the item goes (retention and erasure)."""
+    """S3 objects that go when an item goes (retention, TTL and erasure): the one object an item
+    attribute names (`key_attribute`), or every object under a prefix filled from the item
+    (`prefix`, e.g. an account's documents under "sender-id/{account_id}/")."""
 
     bucket_setting: str  # Settings attribute naming the bucket
-    key_attribute: str  # the item attribute holding the object key
+    key_attribute: str | None = None  # the item attribute holding the object key
+    prefix: str | None = None  # a key prefix with {attribute} placeholders
+
+    @model_validator(mode="after")
+    def _one_way(self) -> LinkedObjects:
+        if (self.key_attribute is None) == (self.prefix is None):
+            raise ValueError("a linked object names either key_attribute or prefix")
+        return self
+
+    @property
+    def attributes(self) -> list[str]:
+        """The item attributes needed to locate the objects."""
+        if self.key_attribute:
+            return [self.key_attribute]
+        return re.findall(r"\{(\w+)\}", self.prefix or "")
+
+    def location(self, item: dict[str, Any]) -> tuple[str, bool] | None:
+        """(object key, True) or (prefix, False) for this item; None when the item names none."""
+        if self.key_attribute:
+            value = item.get(self.key_attribute)
+            return (str(value), True) if value else None
+        values = {name: item.get(name) for name in self.attributes}
+        if not all(values.values()):
+            return None  # never a bare or partial prefix: that would reach other subjects' objects
+        return (self.prefix or "").format(**{k: str(v) for k, v in values.items()}), False
 
 
 class LegalHold(_Strict):
@@ -114,9 +155,13 @@ class Store(_Strict):
     prefix: str | None = None  # s3: key prefix, may contain {account_id}
     key_attributes: list[str] = Field(default_factory=list)  # dynamodb: hash (and range) key names
     lookups: list[SubjectLookup]
+    # Attributes whose value identifies a person or joins to a store that does (ids, contacts, sender
+    # ids). Every lookup attribute is one. An anonymized item keeps none of them.
+    identifiers: list[str] = Field(default_factory=list)
     fields: list[str]
     personal_fields: list[str] = Field(default_factory=list)
     erasure: Erasure
+    anonymization: Anonymization | None = None
     retention: Retention
     legal_basis: str
     legal_hold: LegalHold = Field(default_factory=LegalHold)
@@ -134,11 +179,37 @@ class Store(_Strict):
             raise ValueError(f"{self.name}: erasure fields not in fields: {sorted(unknown)}")
         if self.retention.anchor_attribute not in self.fields:
             raise ValueError(f"{self.name}: retention anchor {self.retention.anchor_attribute} is not a field")
-        if self.retention.method == ErasureMethod.ANONYMIZE and not self.anonymized_fields:
-            raise ValueError(f"{self.name}: anonymize needs erasure fields or personal fields to remove")
-        if self.retention.method == ErasureMethod.ANONYMIZE and set(self.anonymized_fields) & set(self.key_attributes):
-            raise ValueError(f"{self.name}: anonymize cannot remove key attributes")
+        self._check_identifiers()
         return self
+
+    def _check_identifiers(self) -> None:
+        """An anonymize store must say what it keeps, and keep no identifier."""
+        unknown = set(self.identifiers) - set(self.fields)
+        if unknown:
+            raise ValueError(f"{self.name}: identifiers not in fields: {sorted(unknown)}")
+        unlisted = {lookup.attribute for lookup in self.lookups} - set(self.identifiers)
+        if unlisted and self.kind == "dynamodb":
+            raise ValueError(f"{self.name}: lookup attributes must be listed as identifiers: {sorted(unlisted)}")
+        if not self.anonymizes:
+            return
+        if self.kind != "dynamodb":
+            raise ValueError(f"{self.name}: only a dynamodb store can be anonymized (an object is deleted)")
+        if self.anonymization is None:
+            raise ValueError(f"{self.name}: anonymize needs an anonymization section (what is kept, in what form)")
+        if not self.identifiers:
+            raise ValueError(f"{self.name}: anonymize needs the store's identifiers, to remove every one")
+        kept = set(self.personal_fields) - set(self.anonymized_fields) - set(self.key_attributes)
+        if kept:
+            raise ValueError(f"{self.name}: anonymization would keep personal fields {sorted(kept)}")
+        generalised = set(self.anonymization.generalise)
+        if generalised - set(self.fields):
+            raise ValueError(f"{self.name}: generalised attributes not in fields: {sorted(generalised)}")
+        if generalised & set(self.identifiers):
+            raise ValueError(f"{self.name}: an identifier cannot be kept, even generalised: {sorted(generalised)}")
+
+    @property
+    def anonymizes(self) -> bool:
+        return ErasureMethod.ANONYMIZE in (self.erasure.method, self.retention.method)
 
     @property
     def owner_lookup(self) -> SubjectLookup | None:
@@ -152,8 +223,11 @@ class Store(_Strict):
 
     @property
     def anonymized_fields(self) -> list[str]:
-        """What anonymization removes: the erasure fields, or else every personal field."""
-        return list(self.erasure.fields or self.personal_fields)
+        """What anonymizing the owner's item removes: its content (the erasure fields, or else every
+        personal field) and every identifier that is not a key attribute (keys are replaced)."""
+        content = self.erasure.fields or self.personal_fields
+        extra = [name for name in self.identifiers if name not in content and name not in self.key_attributes]
+        return [*content, *extra]
 
 
 class DataMap(_Strict):
