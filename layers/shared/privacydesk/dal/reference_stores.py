@@ -79,7 +79,7 @@ class MessageLogRecord(Model):
 
     account_id = UnicodeAttribute(hash_key=True)
     message_id = UnicodeAttribute(range_key=True)  # "<sent_at>#<id>", so a partition reads in time order
-    recipient = UnicodeAttribute(null=True)  # E.164; removed when anonymized
+    recipient = UnicodeAttribute(null=True)  # E.164 (an anonymized row has none: logic.anonymization)
     sender_id = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="delivered")
@@ -87,7 +87,6 @@ class MessageLogRecord(Model):
     route = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     expiry_bucket = UnicodeAttribute(null=True)
-    anonymized_at = UnicodeAttribute(null=True)  # set by the retention sweep when it removes recipient and body
 
     by_recipient = ByRecipient()
 
