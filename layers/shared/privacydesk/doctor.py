@@ -31,7 +31,12 @@ ClientFactory = Callable[[str], Any]
 UNRESERVED_MINIMUM = 100
 # What ReserveConcurrency=true reserves (template.yaml: public 20, admin 5).
 RESERVED_WHEN_ON = 25
-PLACEHOLDER_DOMAIN = "@example.com"
+PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")  # reserved: no mail is ever delivered
+
+
+def _is_placeholder(value: str) -> bool:
+    domain = value.rsplit("@", 1)[-1].lower() if "@" in value else ""
+    return any(domain == d or domain.endswith(f".{d}") for d in PLACEHOLDER_DOMAINS)
 
 
 @dataclass(frozen=True)
@@ -199,9 +204,7 @@ def check_dpo_subscription(stack: StackFacts) -> Finding:
 
 
 def check_parameters(stack: StackFacts) -> Finding:
-    placeholders = sorted(
-        name for name, value in stack.parameters.items() if str(value).lower().endswith(PLACEHOLDER_DOMAIN)
-    )
+    placeholders = sorted(name for name, value in stack.parameters.items() if _is_placeholder(str(value)))
     if placeholders:
         return Finding(
             "parameters",
