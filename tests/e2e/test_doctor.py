@@ -188,3 +188,15 @@ def test_an_ses_send_rate_below_the_notice_rate_needs_action():
 def test_an_sms_sandbox_needs_action():
     stack = _stubbed("sns", "get_sms_sandbox_account_status", {"IsInSandbox": True}, {})
     assert doctor.check_sms_sandbox(stack).status == "action"
+
+
+def test_a_deployed_stack_is_found_through_cloudformation_by_its_name(stack_file, capsys, monkeypatch):
+    # The stand-in's moto holds the CloudFormation stack provisioning created, as AWS would.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", json.loads(stack_file.read_text())["endpoint_url"])
+    code = cli.main(["--stack-name", "privacydesk-local", "--region", REGION, "doctor", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    findings = {finding["check"]: finding for finding in report["findings"]}
+    assert report["stack"] == "privacydesk-local"
+    assert findings["receipt-rule-set"]["status"] == "ok"
+    assert findings["dpo-alarm-subscription"]["status"] == "ok"
+    assert code == 1  # the example.com parameters

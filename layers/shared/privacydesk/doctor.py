@@ -110,7 +110,7 @@ def check_sender_identity(stack: StackFacts) -> Finding:
 
 
 def check_receipt_rule_set(stack: StackFacts) -> Finding:
-    ours = stack.physical.get("InboundRuleSet", f"{stack.name}-inbound")
+    ours = stack.physical.get("InboundRuleSet") or f"{stack.name}-inbound"  # the template's RuleSetName
     active = _call("DescribeActiveReceiptRuleSet", lambda: stack.client("ses").describe_active_receipt_rule_set())
     name = (active.get("Metadata") or {}).get("Name")
     mx = (
@@ -272,9 +272,10 @@ def deployed_stack(name: str, region: str | None) -> StackFacts:
     description = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in description.get("Parameters", [])}
     physical = {
-        r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
         for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=name)
         for r in page["StackResourceSummaries"]
+        if r.get("PhysicalResourceId")
     }
 
     def client(service: str) -> Any:
