@@ -206,7 +206,9 @@ def test_the_sweep_continues_through_its_queue_and_never_invokes_a_function_by_n
     assert {"Fn::GetAtt": ["RetentionContinuationQueue", "Arn"]} in [s["Resource"] for s in send]
     queue = RESOURCES["RetentionContinuationQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * sweep["Timeout"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["RetentionDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["RetentionContinuationDeadLetterQueue", "Arn"]
+    }
 
 
 # ------------------------------------------------------------------ two stacks
