@@ -235,6 +235,27 @@ def test_the_event_bus_is_named_after_the_stack():
     assert _Deployment(_transformed(), "pd-x").property("EventBus", "Name") == "pd-x-events"
 
 
+# Service limits on the names the template builds from the stack name.
+NAME_LIMITS = {
+    "AWS::Scheduler::Schedule": 64,
+    "AWS::SES::ReceiptRuleSet": 64,
+    "AWS::SES::ConfigurationSet": 64,
+    "AWS::Lambda::LayerVersion": 140,
+    "AWS::Events::EventBus": 256,
+    "AWS::KMS::Alias": 256,
+    "AWS::CloudWatch::Alarm": 255,
+    "AWS::CloudWatch::Dashboard": 255,
+}
+LONGEST_STACK_NAME = 46  # README "Deploy" promises this length works
+
+
+def test_a_stack_name_of_the_documented_length_fits_every_name_limit():
+    names = _Deployment(_transformed(), "p" * LONGEST_STACK_NAME).explicit_names()
+    for key in names:
+        kind, name = key.split(" ", 1)
+        assert len(name) <= NAME_LIMITS[kind], f"{names[key]}: {name!r} is longer than {kind} allows"
+
+
 def test_no_name_in_the_template_collides_within_one_stack():
     names = Counter(_Deployment(_transformed(), "pd").explicit_names().values())
     assert [logical for logical, count in names.items() if count > 1] == []
