@@ -1,7 +1,8 @@
 """Daily retention sweep (EventBridge Scheduler): removes what outlived its retention, resumably.
 
-An invocation that runs out of time saves its checkpoint and invokes the function again with a
-continuation event ({"run_started": ..., "generation": n}); the next one resumes where it stopped.
+Only the invocation holding the sweep lease works. One that runs out of time saves its checkpoint,
+releases the lease and sends a continuation ({"run_started": ..., "generation": n}) to
+RetentionContinuationQueue, which invokes this function again; it resumes where the last one stopped.
 """
 
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.clock import utc_now
-from privacydesk.jobs.retention import invoke_again, run_sweep
+from privacydesk.jobs.retention import continuation_of, continue_through_queue, run_sweep
 from privacydesk.observability import logger
+from privacydesk.settings import get_settings
 
 
 @logger.inject_lambda_context
@@ -19,7 +21,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = run_sweep(
         utc_now(),
         context.get_remaining_time_in_millis,
-        continuation=event if isinstance(event, dict) and "run_started" in event else None,
-        continue_with=invoke_again(context.invoked_function_arn),
+        continuation=continuation_of(event) if isinstance(event, dict) else None,
+        continue_with=continue_through_queue(get_settings().retention_continuation_queue_url),
+        holder=context.aws_request_id,
     )
     return report.as_dict()

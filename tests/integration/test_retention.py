@@ -427,3 +427,77 @@ def test_every_sweep_run_leaves_an_audit_record_per_store(stack: Harness):
     records = sweeps("message_logs")
     assert len(records) == before + 1
     assert {"deleted", "anonymized", "held", "failed", "items_read"} <= set(records[-1])
+
+
+def test_a_sweep_does_nothing_while_another_invocation_holds_the_lease(stack: Harness):
+    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    _sweep(stack)
+    person = _id("acct-lease")
+    old = _technical(person, now - timedelta(days=100), now)
+    lease = SweepLeaseStore()
+    assert lease.acquire("the-running-sweep", now, now + timedelta(minutes=16))
+    try:
+        result = _sweep(stack)
+        assert result["skipped"] is True
+        assert result["stores"] == []
+        assert _raw(stack.physical("TechnicalEventsTable"), {"account_id": person, "event_id": old.event_id})
+    finally:
+        lease.release("the-running-sweep", now)
+    assert _sweep(stack)["skipped"] is False
+    assert _raw(stack.physical("TechnicalEventsTable"), {"account_id": person, "event_id": old.event_id}) is None
+
+
+def test_a_lease_left_by_a_sweep_that_died_expires_and_the_next_sweep_runs(stack: Harness):
+    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+
+    now = datetime.now(UTC)
+    assert SweepLeaseStore().acquire("timed-out-sweep", now - timedelta(minutes=20), now - timedelta(minutes=4))
+    result = _sweep(stack)
+    assert result["skipped"] is False
+    assert result["complete"] is True
+
+
+def test_only_one_of_two_racing_sweeps_takes_the_lease(stack: Harness):
+    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    first, second = SweepLeaseStore(), SweepLeaseStore()
+    try:
+        assert [
+            first.acquire("a", now, now + timedelta(minutes=16)),
+            second.acquire("b", now, now + timedelta(minutes=16)),
+        ] == [True, False]
+    finally:
+        first.release("a", now)
+
+
+def test_a_sweep_out_of_time_continues_through_its_queue_and_the_queued_step_finishes(stack: Harness):
+    from privacydesk.jobs.retention import continue_through_queue
+
+    stack.runner.activate(SWEEP)
+    now = datetime.now(UTC)
+    _sweep(stack)
+    person = _id("acct-queue")
+    old = [_technical(person, now - timedelta(days=100, minutes=n), now, n) for n in range(6)]
+    queue_url = stack.physical("RetentionContinuationQueue")
+
+    first = _sweep(stack, remaining_ms=lambda: 1, page_size=2, continue_with=continue_through_queue(queue_url))
+    assert not first["complete"]
+    (message,) = boto3.client("sqs").receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)["Messages"]
+    step = json.loads(message["Body"])
+    assert step["generation"] == 1
+    assert step["run_started"] == first["run_started"]
+
+    # The queue invokes the sweep with an SQS event; that invocation has time, takes the lease and finishes.
+    record = {"messageId": message["MessageId"], "body": message["Body"], "eventSource": "aws:sqs"}
+    result = stack.invoke(SWEEP, {"Records": [record]})
+    assert result["skipped"] is False
+    assert result["complete"] is True
+    assert result["run_started"] == first["run_started"]
+    events_table = stack.physical("TechnicalEventsTable")
+    for item in old:
+        assert _raw(events_table, {"account_id": person, "event_id": item.event_id}) is None

@@ -15,6 +15,9 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
   privacydesk dlq list                      (each dead-letter queue, its messages and its source)
   privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
+  privacydesk --stack-name NAME --region R doctor [--json]
+                                            (what a deploy cannot set: SES, SNS SMS, DPO alarm
+                                             subscription, parameters, concurrency quota; read-only)
 
 `dlq` talks to SQS directly with your AWS credentials: `--stack-name` finds a deployed stack's
 queues through CloudFormation; without it, the stand-in's stack file is used.
@@ -38,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api", help="API base URL (default: PRIVACYDESK_API_URL or the stand-in)")
     parser.add_argument("--region", help="AWS region of the API")
     parser.add_argument("--stack-file", type=Path, help="the stand-in's stack file (default .local/stack.json)")
-    parser.add_argument("--stack-name", help="dlq: a deployed stack, whose queues CloudFormation lists")
+    parser.add_argument("--stack-name", help="dlq, doctor: a deployed stack (found through CloudFormation)")
     groups = parser.add_subparsers(dest="group", required=True)
 
     requests = groups.add_parser("requests", help="the request queue and the DPO's actions").add_subparsers(
@@ -97,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         "(the default on the stand-in, whose SQS lacks StartMessageMoveTask)",
     )
     redrive.add_argument("--max-messages", type=int, default=10_000, help="--copy moves at most this many")
+
+    doctor = groups.add_parser("doctor", help="check what a deploy cannot set, and say what to do (read-only)")
+    doctor.add_argument("--json", action="store_true", help="machine-readable findings")
     return parser
 
 
@@ -197,8 +203,29 @@ def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
     return (0 if reply.status < 400 else 1), reply.body
 
 
+def run_doctor(args: argparse.Namespace) -> int:
+    from privacydesk import doctor
+    from privacydesk.admin_client import DEFAULT_STACK_FILE
+
+    if args.stack_name:
+        stack = doctor.deployed_stack(args.stack_name, args.region)
+    else:
+        path = args.stack_file or DEFAULT_STACK_FILE
+        if not path.exists():
+            raise SystemExit("say which stack: --stack-name NAME (deployed), or start the stand-in (make run)")
+        stack = doctor.stand_in_stack(path, args.region)
+    findings = doctor.diagnose(stack)
+    if args.json:
+        print(json.dumps(doctor.as_json(stack, findings), indent=2))
+    else:
+        print(doctor.render(stack, findings))
+    return doctor.exit_code(findings)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.group == "doctor":
+        return run_doctor(args)
     if args.group == "dlq":
         code, body = run_dead_letters(args)
     else:

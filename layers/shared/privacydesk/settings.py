@@ -31,6 +31,7 @@ class Settings:
     # "store=days,store=days": shortens or lengthens a store's retention without a data-map change
     retention_overrides: str = ""
     retention_lookback_days: int = 7  # where a first sweep starts (no checkpoint yet)
+    retention_continuation_queue_url: str = ""  # where an unfinished sweep sends its next step
     inbound_bucket: str = "privacydesk-inbound"
     export_bucket: str = "privacydesk-exports"
     event_bus_name: str = "privacydesk"

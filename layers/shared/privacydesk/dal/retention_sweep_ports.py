@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from privacydesk.clock import utc_now
-from privacydesk.dal.base import table
+from privacydesk.dal.base import condition_failed, table
 from privacydesk.dal.legal_holds import HoldRepository
 from privacydesk.dal.retention_fields import bucket_for
 from privacydesk.dal.store_items import StoreTable
@@ -56,6 +57,54 @@ class CheckpointRepository:
             completed_at=checkpoint.completed_at,
             updated_at=utc_now(),
         ).save()
+
+
+LEASE_KEY = "#sweep-lease"  # no data-map store starts with "#"
+
+
+@table("retention_checkpoints_table")
+class SweepLeaseRecord(Model):
+    """The one item that says which invocation may sweep, until when (epoch ms)."""
+
+    class Meta:
+        table_name = "retention-checkpoints"
+
+    store = UnicodeAttribute(hash_key=True)  # always LEASE_KEY
+    holder = UnicodeAttribute()
+    lease_until = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class SweepLeaseStore:
+    """logic.retention_sweep.Lease on DynamoDB: a conditional put decides, so two invocations that
+    race for it cannot both win."""
+
+    def acquire(self, holder: str, now: datetime, until: datetime) -> bool:
+        free = (
+            SweepLeaseRecord.store.does_not_exist()
+            | (SweepLeaseRecord.lease_until < _epoch_ms(now))
+            | (SweepLeaseRecord.holder == holder)
+        )
+        record = SweepLeaseRecord(LEASE_KEY, holder=holder, lease_until=_epoch_ms(until), updated_at=now)
+        try:
+            record.save(condition=free)
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def release(self, holder: str, now: datetime) -> None:
+        record = SweepLeaseRecord(LEASE_KEY, holder=holder, lease_until=0, updated_at=now)
+        try:
+            record.save(condition=SweepLeaseRecord.holder == holder)
+        except PutError as error:
+            if not condition_failed(error):  # someone else holds it now (ours ran out): leave theirs
+                raise
 
 
 class SweepPorts:

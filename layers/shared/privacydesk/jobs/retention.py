@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from privacydesk.dal import retention_audit
 from privacydesk.dal.reference_stores import EXPIRY_SHARDS
 from privacydesk.dal.retention_fields import rules
-from privacydesk.dal.retention_sweep_ports import SweepPorts
+from privacydesk.dal.retention_sweep_ports import SweepLeaseStore, SweepPorts
 from privacydesk.integrations.aws import client
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic import retention_sweep, ttl_accounting
@@ -48,24 +49,36 @@ def run_sweep(
     continue_with: Callable[[dict[str, Any]], None] | None = None,
     reserve_ms: int = 30_000,
     page_size: int = 500,
+    holder: str | None = None,
 ) -> retention_sweep.SweepReport:
-    """One invocation of the sweep. When it stops for time, `continue_with` gets the event of the
-    next invocation (the handler invokes the function again, asynchronously)."""
+    """One invocation of the sweep, under the sweep lease (`holder`: the Lambda request id). When it
+    stops for time, `continue_with` gets the event of the next invocation (the handler sends it to
+    the continuation queue), after the lease is released so that invocation can take it."""
     settings = get_settings()
     previous = continuation or {}
     run_started = datetime.fromisoformat(previous["run_started"]) if previous.get("run_started") else now
     generation = int(previous.get("generation", 0))
-    report = retention_sweep.sweep(
-        datamap=load_datamap(),
-        rules=rules(),
-        now=now,
-        ports=SweepPorts(),
-        budget=retention_sweep.Budget(remaining_ms, reserve_ms),
-        shards=EXPIRY_SHARDS,
-        lookback_days=settings.retention_lookback_days,
-        page_size=page_size,
+    report = retention_sweep.sweep_exclusively(
+        SweepLeaseStore(),
+        holder or uuid.uuid4().hex,
+        now,
+        lambda: retention_sweep.sweep(
+            datamap=load_datamap(),
+            rules=rules(),
+            now=now,
+            ports=SweepPorts(),
+            budget=retention_sweep.Budget(remaining_ms, reserve_ms),
+            shards=EXPIRY_SHARDS,
+            lookback_days=settings.retention_lookback_days,
+            page_size=page_size,
+            run_started=run_started,
+        ),
         run_started=run_started,
     )
+    if report.skipped:
+        # The holder saves its own checkpoints and sends its own continuation.
+        logger.info("retention sweep skipped: another invocation holds the lease", extra={"generation": generation})
+        return report
     for store in report.stores:
         counts = store.as_dict()
         counts.pop("store")
@@ -81,16 +94,29 @@ def run_sweep(
     return report
 
 
-def invoke_again(function_arn: str) -> Callable[[dict[str, Any]], None]:
-    """Continuation through an asynchronous invoke of the same function (its DLQ catches failures)."""
+def continue_through_queue(queue_url: str) -> Callable[[dict[str, Any]], None] | None:
+    """Continuation through the sweep's own queue (RetentionContinuationQueue), which invokes it.
+
+    A failed send raises: the invocation fails and is retried (Lambda's async retries, or SQS's
+    redelivery), resuming from the saved checkpoint, rather than the run silently stopping."""
+    if not queue_url:
+        logger.warning("no continuation queue configured: an unfinished sweep resumes with the next daily run")
+        return None
 
     def send(event: dict[str, Any]) -> None:
-        try:
-            client("lambda").invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(event))
-        except Exception:  # noqa: BLE001 - the checkpoint stands; the next scheduled run resumes from it
-            logger.exception("could not invoke the sweep's continuation", extra={"generation": event["generation"]})
+        client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
 
     return send
+
+
+def continuation_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The continuation an invocation carries: an SQS record from the continuation queue, or (from
+    before the queue existed) a direct event; None for the daily schedule's event."""
+    records = event.get("Records")
+    if isinstance(records, list) and records:
+        body = json.loads(records[0].get("body") or "{}")
+        return body if isinstance(body, dict) and "run_started" in body else None
+    return event if "run_started" in event else None
 
 
 class _AccountingPorts:

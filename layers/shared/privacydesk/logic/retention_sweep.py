@@ -13,6 +13,9 @@ at or below the due threshold (never a scan). Per page of keys:
 The checkpoint (day, shard, LastEvaluatedKey) is saved after every page, and the sweep stops when
 the invocation's remaining time drops below a reserve, so the next run resumes where it stopped.
 Every step is idempotent: a re-read page finds only what is still there.
+
+Only one invocation sweeps at a time: it must first take the lease (one item, written with a
+condition, expiring after LEASE_SECONDS), and an invocation that cannot take it does nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from privacydesk.logic import retention
 from privacydesk.models.datamap import DataMap, ErasureMethod, Store
 
 MAX_BATCH = 25  # BatchWriteItem's limit
+# Longer than the sweep function's Timeout (900 s in template.yaml): a holder that crashed or timed
+# out without releasing frees the lease by itself this long after taking it.
+LEASE_SECONDS = 960
 
 
 @dataclass
@@ -65,6 +71,13 @@ class Holds(Protocol):
 class Objects(Protocol):
     def delete_object(self, bucket: str, key: str) -> int: ...
     def delete_all_versions(self, bucket: str, prefix: str) -> int: ...
+
+
+class Lease(Protocol):
+    """Taken before a sweep, released after it (dal.retention_sweep_ports.SweepLeaseStore)."""
+
+    def acquire(self, holder: str, now: datetime, until: datetime) -> bool: ...
+    def release(self, holder: str, now: datetime) -> None: ...
 
 
 class Ports(Protocol):
@@ -113,16 +126,18 @@ class SweepReport:
     started_at: datetime
     stores: list[StoreReport]
     run_started: datetime  # the first invocation's start, carried by continuations
+    skipped: bool = False  # another invocation held the lease: nothing was read or written
 
     @property
     def complete(self) -> bool:
-        return all(s.complete for s in self.stores)
+        return not self.skipped and all(s.complete for s in self.stores)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "started_at": self.started_at.isoformat(),
             "run_started": self.run_started.isoformat(),
             "complete": self.complete,
+            "skipped": self.skipped,
             "stores": [s.as_dict() for s in self.stores],
         }
 
@@ -165,6 +180,18 @@ def sweep(
             store, rule, report, ports, budget, shards, lookback_days, page_size, store_report
         )
     return report
+
+
+def sweep_exclusively(
+    lease: Lease, holder: str, now: datetime, run: Callable[[], SweepReport], run_started: datetime | None = None
+) -> SweepReport:
+    """`run` under the lease; a report marked skipped when another invocation holds it."""
+    if not lease.acquire(holder, now, now + timedelta(seconds=LEASE_SECONDS)):
+        return SweepReport(started_at=now, stores=[], run_started=run_started or now, skipped=True)
+    try:
+        return run()
+    finally:
+        lease.release(holder, now)
 
 
 def _sweep_store(
