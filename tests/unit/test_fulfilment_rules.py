@@ -217,7 +217,9 @@ def test_the_bus_sends_verified_requests_without_approval_and_approved_ones_to_t
     assert approved["EventPattern"]["detail-type"] == ["Request.Approved"]
     for rule in (verified, approved):
         assert "inquiry" not in rule["EventPattern"]["detail"]["type"]
-        assert rule["Targets"] == [{"Id": "fulfilment-queue", "Arn": {"Fn::GetAtt": ["FulfilmentQueue", "Arn"]}}]
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": ["FulfilmentQueue", "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["FulfilmentDeadLetterQueue", "Arn"]}}
 
 
 def test_the_queue_is_encrypted_with_a_dlq_and_the_function_reports_partial_failures():
