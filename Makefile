@@ -112,8 +112,11 @@ fuzz: venv
 
 # The layer's Makefile runs in SAM's scratch folder, outside this repo's .python-version: hand it
 # the project's Python 3.12 (plain `sam build` uses python3.12 from PATH).
+# ARCH: the functions' architecture. arm64 (the default) is what deploys; x86_64 is for
+# `sam local invoke` on an x86_64 machine, where arm64 would need emulation (see README).
+ARCH = arm64
 build: tools venv
-	PYTHON="$(abspath $(PY))" $(SAM) build
+	PYTHON="$(abspath $(PY))" FUNCTION_ARCHITECTURE=$(ARCH) $(SAM) build --parameter-overrides FunctionArchitecture=$(ARCH)
 
 bench: venv
 	$(PY) -m bench.run_all
