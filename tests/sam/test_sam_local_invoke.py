@@ -80,30 +80,37 @@ class SamRun:
         return resource.Table(info["physical"][logical_id])
 
 
-def _not_ready(reason: str) -> None:
+def _say(config: pytest.Config, text: str) -> None:
+    """Straight to the terminal, past pytest's capture (which holds fd 2 too)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(text, file=sys.stderr, flush=True)
+
+
+def _not_ready(config: pytest.Config, reason: str) -> None:
     message = (
         f"sam local invoke tests NOT RUN: {reason}. `make sam-ready` installs and starts what they need "
         "(as root: Debian's docker.io, dockerd, the base image, the local build)."
     )
     if os.environ.get("CI") == "true":
         pytest.fail(message, pytrace=False)
-    # Past pytest's capture, so nobody mistakes a skipped suite for a passing one.
+    # Loud, so nobody mistakes a skipped suite for a passing one.
     banner = "!" * 100
-    print(f"\n{banner}\n{message}\n{banner}", file=sys.__stderr__, flush=True)
+    _say(config, f"\n{banner}\n{message}\n{banner}")
     pytest.skip(message)
 
 
-def _check_ready() -> None:
+def _check_ready(config: pytest.Config) -> None:
     if not SAM.exists():
-        _not_ready("SAM CLI is not installed (.tools/sam)")
+        _not_ready(config, "SAM CLI is not installed (.tools/sam)")
     engine = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60, check=False)
     if engine.returncode != 0:
-        _not_ready(f"no Docker engine answers ({engine.stderr.strip()[-200:]})")
+        _not_ready(config, f"no Docker engine answers ({engine.stderr.strip()[-200:]})")
     image = subprocess.run(["docker", "image", "inspect", BASE_IMAGE], capture_output=True, timeout=60, check=False)
     if image.returncode != 0:
-        _not_ready(f"the base image {BASE_IMAGE} is not built")
+        _not_ready(config, f"the base image {BASE_IMAGE} is not built")
     if not BUILD_TEMPLATE.exists():
-        _not_ready(f"no {ARCHITECTURE} build in {BUILD_TEMPLATE.parent.relative_to(ROOT)}")
+        _not_ready(config, f"no {ARCHITECTURE} build in {BUILD_TEMPLATE.parent.relative_to(ROOT)}")
 
 
 def _event(path: str) -> Any:
@@ -167,8 +174,8 @@ def _sam_local_invoke(function: str, event_file: Path, env_file: Path, region: s
 
 
 @pytest.fixture(scope="module")
-def sam_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamRun]:
-    _check_ready()
+def sam_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamRun]:
+    _check_ready(request.config)
     folder = tmp_path_factory.mktemp("sam")
     with stand_in(folder) as running:
         forwarder = Forwarder(bridge_gateway(), moto_address(running.info)).start()
@@ -194,7 +201,7 @@ def sam_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamRun]:
             # The stand-in's own consumers (queues, rules) finish what the invocations started.
             running.drain()
             timing = ", ".join(f"{name} {inv.seconds:.0f} s" for name, inv in invocations.items())
-            print(f"\nsam local invoke timings: {timing}", file=sys.__stderr__, flush=True)
+            _say(request.config, f"\nsam local invoke, seconds each: {timing}")
             yield SamRun(running, invocations, events)
         finally:
             forwarder.stop()
