@@ -18,14 +18,16 @@ EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
-	audit checkov cfn-lint-serverless bandit pip-audit fuzz
+	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready
 
 help:
 	@echo "make run     - run PrivacyDesk on its local AWS stand-in (127.0.0.1:3000, SMTP :2525)"
 	@echo "make test    - lint, type-check, validate the template and run every test"
 	@echo "make invoke FN=PublicApiFunction EVENT=events/public_api/get_policy.json"
 	@echo "make tick    - fire every schedule on the running stand-in"
-	@echo "make build   - sam build"
+	@echo "make build   - sam build (ARCH=x86_64 for sam local invoke on an x86_64 machine)"
+	@echo "make sam-image - Docker engine + the Lambda python3.12 base image, built locally"
+	@echo "make sam-env - .local/sam-env.json: sam local invoke against the running stand-in"
 	@echo "make bench   - run bench/ and write BENCHMARKS.md (+ BENCHMARKS.png)"
 	@echo "make audit   - checkov, cfn-lint serverless rules, bandit, pip-audit, schemathesis (make fuzz)"
 
@@ -83,7 +85,7 @@ integration: venv
 e2e: venv
 	$(PY) -m pytest -m e2e -q
 
-test: lint typecheck cfn-lint sam-validate
+test: lint typecheck cfn-lint sam-validate sam-ready
 	$(PY) -m pytest -q
 
 audit: checkov cfn-lint-serverless bandit pip-audit fuzz
@@ -112,8 +114,38 @@ fuzz: venv
 
 # The layer's Makefile runs in SAM's scratch folder, outside this repo's .python-version: hand it
 # the project's Python 3.12 (plain `sam build` uses python3.12 from PATH).
+# ARCH: the functions' architecture. arm64 (the default) is what deploys; x86_64 is for
+# `sam local invoke` on an x86_64 machine, where arm64 would need emulation (see README).
+ARCH = arm64
 build: tools venv
-	PYTHON="$(abspath $(PY))" $(SAM) build
+	PYTHON="$(abspath $(PY))" FUNCTION_ARCHITECTURE=$(ARCH) $(SAM) build --parameter-overrides FunctionArchitecture=$(ARCH)
+
+# `sam local invoke` on this machine (README, "sam local invoke"): a Docker engine, the Lambda base
+# image no registry here serves (built from this machine's Python), and a build for this machine's
+# architecture (arm64 on x86_64 would need emulation, untested).
+SAM_LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
+sam-image:
+	tools/sam_local/docker_engine.sh
+	PYTHON=$(PYTHON) tools/sam_local/build_image.sh
+
+# Needs the running stand-in (make run); leaves a forwarder to its moto on the Docker bridge.
+sam-env: venv
+	$(PY) -m tools.sam_local.sam_env write
+
+# What tests/sam needs. Its own build and cache folders, so `make build` stays the arm64 deploy build.
+# Where no engine can start: fails in CI (CI=true); elsewhere says so and the sam tests skip, loudly.
+sam-ready: tools venv
+	@if tools/sam_local/docker_engine.sh; then \
+		PYTHON=$(PYTHON) tools/sam_local/build_image.sh && \
+		PYTHON="$(abspath $(PY))" FUNCTION_ARCHITECTURE=$(SAM_LOCAL_ARCH) $(SAM) build --cached \
+			--build-dir .aws-sam/sam-local --cache-dir .aws-sam/cache-$(SAM_LOCAL_ARCH) \
+			--parameter-overrides FunctionArchitecture=$(SAM_LOCAL_ARCH); \
+	elif [ "$$CI" = true ]; then \
+		echo "sam-ready: FAILED: no Docker engine, so sam local invoke cannot be tested (CI=true)" >&2; exit 1; \
+	else \
+		echo "!!!!!!!! sam-ready: NO DOCKER ENGINE: the sam local invoke tests (tests/sam) will be SKIPPED !!!!!!!!"; \
+	fi
 
 bench: venv
 	$(PY) -m bench.run_all

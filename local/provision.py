@@ -54,7 +54,8 @@ class LocalStack:
     def function_environment(self, logical_id: str) -> dict[str, str]:
         spec = sam_template.functions()[logical_id]
         resolver = self.resolver()
-        env = {k: str(resolver.resolve(v)) for k, v in spec.environment.items()}
+        resolved = {name: resolver.resolve(value) for name, value in spec.environment.items()}
+        env = {name: str(value) for name, value in resolved.items() if value is not sam_template.NO_VALUE}
         env["AWS_LAMBDA_FUNCTION_NAME"] = f"{STACK_NAME}-{logical_id}"
         return env
 

@@ -67,6 +67,10 @@ def parameter_defaults(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return {name: p.get("Default") for name, p in load(path).get("Parameters", {}).items()}
 
 
+# What `!Ref AWS::NoValue` resolves to: the property (an environment variable) is left out.
+NO_VALUE = object()
+
+
 class Resolver:
     """Resolves the intrinsics our environment variables use, against a provisioned stack."""
 
@@ -102,11 +106,35 @@ class Resolver:
                 return self._sub(text, {k: self.resolve(v) for k, v in local.items()})
             if key == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
+            if key == "Fn::If":
+                condition, if_true, if_false = arg
+                return self.resolve(if_true if self.condition(condition) else if_false)
         if isinstance(value, (dict, list)):
             raise ValueError(f"unsupported intrinsic in environment: {value!r}")
         return value
 
+    def condition(self, name: str) -> bool:
+        """One of the template's Conditions (Equals, Not, And, Or, Condition), against the parameters."""
+        return self._truth(load().get("Conditions", {})[name])
+
+    def _truth(self, expression: Any) -> bool:
+        ((key, arg),) = expression.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            left, right = (self.resolve(value) for value in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(value) for value in arg)
+        if key == "Fn::Or":
+            return any(self._truth(value) for value in arg)
+        raise ValueError(f"unsupported condition: {expression!r}")
+
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.parameters:

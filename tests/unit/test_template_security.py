@@ -65,7 +65,9 @@ def test_every_data_bucket_logs_object_access(name: str):
 def test_every_function_is_python312_on_arm64_with_a_retained_log_group():
     globals_ = sam_template.load()["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.12"
-    assert globals_["Architectures"] == ["arm64"]
+    # arm64 unless a local build asks for x86_64 (tests/unit/test_template_local_switches.py).
+    assert globals_["Architectures"] == [{"Ref": "FunctionArchitecture"}]
+    assert sam_template.parameter_defaults()["FunctionArchitecture"] == "arm64"
     log_groups = _resources("AWS::Logs::LogGroup")
     for name, function in _resources("AWS::Serverless::Function").items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
