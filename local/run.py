@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     from local.seed import seed_all
     from local.smtp import start_smtp
 
-    stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+    with warnings.catch_warnings(record=True) as moto_warnings:
+        # moto's "not supported by CloudFormation" notes belong with its log, not on the console
+        warnings.simplefilter("always")
+        stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+    for caught in moto_warnings:
+        logging.getLogger("moto").warning("%s", caught.message)
     api_url = f"http://{args.host}:{args.port}"
     stack.api_url = api_url  # the HTTP API's own URL, as functions see it (links in emails)
     runner = FunctionRunner(stack)

@@ -51,8 +51,11 @@ class Settings:
     # (template.yaml's values) keep a metric writable whatever the environment holds.
     powertools_metrics_namespace: str = "PrivacyDesk"
     powertools_service_name: str = "privacydesk"  # the "service" dimension the alarms expect
-    # "Contact Us" on /privacy; the seed's company address by default
-    contact_email: str = "privacy@example.com"
+    contact_email: str = ""  # "Contact Us" on /privacy; empty: SENDER_EMAIL, where requests by email go
+
+    @property
+    def company_contact_email(self) -> str:
+        return self.contact_email or self.sender_email
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
