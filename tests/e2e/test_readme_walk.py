@@ -189,3 +189,68 @@ def test_the_readme_walked_command_by_command_never_answers_5xx(fresh: RunningSt
     assert len(answers) > 20
     assert {route: status for route, status in answers.items() if status >= 500} == {}
     assert answers["GET /v1/health"] == 200
+
+
+# Last in this module: the tests below break the stand-in on purpose (the requests table is deleted, as
+# a botched deploy or a wrong name would leave it), so a function fails the way it would on AWS.
+
+
+@pytest.fixture(scope="module")
+def requests_table_gone(fresh: RunningStack) -> RunningStack:
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        region_name=fresh.info["region"],
+        endpoint_url=fresh.info["endpoint_url"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # nosec B106 - moto's fake credentials
+    )
+    dynamodb.delete_table(TableName=fresh.info["physical"]["RequestsTable"])
+    return fresh
+
+
+def _local(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=user_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_make_tick_exits_non_zero_naming_the_function_that_failed_and_why(requests_table_gone: RunningStack):
+    tick = _local(
+        "local.tick", "--stack-file", str(requests_table_gone.stack_file), "--function", "DeadlineMonitorFunction"
+    )
+
+    assert tick.returncode == 1
+    assert "FAILED DeadlineMonitorFunction: FunctionError: DeadlineMonitorFunction failed: " in tick.stderr
+    assert "ResourceNotFoundException" in tick.stderr
+
+
+def test_make_invoke_exits_non_zero_naming_the_function_and_why(requests_table_gone: RunningStack):
+    invoke = _local(
+        "local.invoke",
+        "DeadlineMonitorFunction",
+        "events/deadline_monitor/scheduler_hourly.json",
+        "--stack-file",
+        str(requests_table_gone.stack_file),
+    )
+
+    assert invoke.returncode == 1
+    # the function's own log (its traceback) comes first, as `sam local invoke` shows it; then the verdict
+    verdict = invoke.stderr.splitlines()[-1]
+    assert verdict.startswith("FAILED DeadlineMonitorFunction failed: ")
+    assert "ResourceNotFoundException" in verdict
+
+
+def test_a_function_that_failed_leaves_every_other_one_answering(requests_table_gone: RunningStack):
+    _local("local.tick", "--stack-file", str(requests_table_gone.stack_file))  # fails, as above
+
+    assert call(requests_table_gone, "GET", "/v1/health").status_code == 200
+    assert call(requests_table_gone, "GET", "/v1/policy").status_code == 200
+    assert call(requests_table_gone, "GET", "/privacy").status_code == 200
