@@ -91,9 +91,7 @@ def with_contact_address(policy_html: str, contact_email: str) -> str:
     it comes from configuration, so a new address needs no new policy version)."""
     if not contact_email:
         return policy_html
-    address = (
-        f'<p class="contact-address">Email: <a href="mailto:{_e(contact_email)}">{_e(contact_email)}</a></p>'
-    )
+    address = f'<p class="contact-address">Email: <a href="mailto:{_e(contact_email)}">{_e(contact_email)}</a></p>'
     return _CONTACT_SECTION.sub(lambda found: f"{found.group(1)}\n{address}", policy_html, count=1)
 
 
