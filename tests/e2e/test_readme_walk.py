@@ -191,6 +191,19 @@ def test_the_readme_walked_command_by_command_never_answers_5xx(fresh: RunningSt
     assert answers["GET /v1/health"] == 200
 
 
+MOTO_REQUEST_LINE = re.compile(r'"(GET|POST|PUT|DELETE|HEAD) \S+ HTTP/1\.1" \d{3}')
+
+
+def test_the_console_keeps_the_banner_and_errors_while_motos_log_goes_to_a_file(fresh: RunningStack):
+    console = fresh.logs()
+    moto_log = (fresh.stack_file.parent / "moto.log").read_text()
+
+    assert "PrivacyDesk is running on its local AWS stand-in" in console
+    assert not MOTO_REQUEST_LINE.search(console)
+    assert "not supported by moto's CloudFormation" not in console
+    assert MOTO_REQUEST_LINE.search(moto_log)
+
+
 # Last in this module: the tests below break the stand-in on purpose (the requests table is deleted, as
 # a botched deploy or a wrong name would leave it), so a function fails the way it would on AWS.
 
