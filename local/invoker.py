@@ -43,8 +43,10 @@ LAMBDA_RUNTIME_ENV = {
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "PYTHONUNBUFFERED": "1",  # logs reach the console as they are written, as they reach CloudWatch
 }
-# A worker gets this long beyond the function's Timeout to answer before it is killed.
-TIMEOUT_GRACE_SECONDS = 5.0
+# Beyond the function's Timeout, a worker gets this long to answer before it is killed: more on its first
+# invocation, which includes importing the handler (Lambda's separate init phase).
+COLD_START_GRACE_SECONDS = 10.0
+WARM_GRACE_SECONDS = 0.5
 
 
 class FunctionError(RuntimeError):
@@ -191,6 +193,7 @@ class _Worker:
     ) -> None:
         self.logical_id = logical_id
         self.timeout_seconds = timeout_seconds
+        self.warm = False
         to_worker_read, to_worker_write = os.pipe()
         from_worker_read, from_worker_write = os.pipe()
         self.process = subprocess.Popen(  # nosec B603 - our own interpreter and module, no shell
@@ -225,7 +228,8 @@ class _Worker:
         except BrokenPipeError:
             self.stop()
             raise FunctionError(self.logical_id, "Runtime.ExitError", self._exit_reason()) from None
-        ready, _, _ = select.select([self._replies], [], [], self.timeout_seconds + TIMEOUT_GRACE_SECONDS)
+        grace = WARM_GRACE_SECONDS if self.warm else COLD_START_GRACE_SECONDS
+        ready, _, _ = select.select([self._replies], [], [], self.timeout_seconds + grace)
         if not ready:
             self.stop()
             raise FunctionError(
@@ -239,6 +243,7 @@ class _Worker:
         if "error" in reply:
             self.stop()  # the worker ends itself after an unhandled error; make sure of it
             raise FunctionError(self.logical_id, reply["error"]["type"], reply["error"]["message"])
+        self.warm = True
         return reply["result"]
 
     def _exit_reason(self) -> str:

@@ -38,11 +38,18 @@ Resources:
     Properties:
       CodeUri: probe/
       Handler: handler.lambda_handler
+  ShortTimeoutFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: probe/
+      Handler: handler.lambda_handler
+      Timeout: 1
 """
 
 PROBE = """\
 import os
 import sys
+import time
 
 invocations = 0
 
@@ -54,6 +61,8 @@ def lambda_handler(event, context):
         raise ValueError("told to fail")
     if event.get("crash"):
         os._exit(3)
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
     if event.get("pollute"):
         os.environ["POLLUTED"] = "yes"
         sys.modules["polluted_marker"] = sys
@@ -137,3 +146,12 @@ def test_an_unknown_function_is_refused_by_name(runner: FunctionRunner):
 
 def test_the_context_names_the_function(runner: FunctionRunner):
     assert runner.invoke("OtherFunction", {})["function_name"] == "privacydesk-local-OtherFunction"
+
+
+def test_an_invocation_past_its_timeout_is_stopped_and_the_next_one_runs(runner: FunctionRunner):
+    runner.invoke("ShortTimeoutFunction", {})  # warm: the worker's start is not the function's time
+
+    with pytest.raises(FunctionError, match=r"ShortTimeoutFunction failed: Sandbox.Timedout: .*after 1 seconds"):
+        runner.invoke("ShortTimeoutFunction", {"sleep": 60})
+
+    assert runner.invoke("ShortTimeoutFunction", {})["invocations"] == 1
