@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
+.PHONY: help venv tools run test browser-check lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz
 
 help:
@@ -98,8 +98,10 @@ BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \
 	echo "************************************************************************"; \
 	fi
 
-test: lint typecheck cfn-lint sam-validate
+browser-check:
 	@$(BROWSER_SKIPPED_NOTICE)
+
+test: lint typecheck cfn-lint sam-validate browser-check
 	@echo "$(PY) -m pytest -q"; $(PY) -m pytest -q; status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status
 
 audit: checkov cfn-lint-serverless bandit pip-audit fuzz
