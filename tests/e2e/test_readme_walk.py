@@ -176,7 +176,9 @@ def test_the_readme_walked_command_by_command_never_answers_5xx(fresh: RunningSt
         )
         assert report.returncode == 0, report.stderr
         assert "Forbidden" not in report.stdout  # the gateway checks SigV4 as AWS does: sorted query
-        assert report.stdout.splitlines()[0].startswith("period,from,2026-01-01")
+        header, first_row = report.stdout.splitlines()[:2]
+        assert header == "section,key,value,detail"
+        assert first_row.startswith("period,from,2026-01-01")
 
     # Afterwards every route still answers, none with a 5xx.
     answers = {}
