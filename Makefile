@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
+.PHONY: help venv tools run test browser-check lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready
 
 help:
@@ -32,11 +32,17 @@ help:
 	@echo "make audit   - checkov, cfn-lint serverless rules, bandit, pip-audit, schemathesis (make fuzz)"
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+	@echo "==> Setting up $(VENV) (first run, or the requirements changed): this takes a few minutes."
+	@echo "==> [1/4] creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> [2/4] upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "==> [3/4] installing requirements-dev.txt (boto3, moto, Powertools, PynamoDB, pytest, ...); the longest step"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "==> [4/4] installing PrivacyDesk itself (editable)"
 	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+	@touch $@
+	@echo "==> $(VENV) is ready."
 
 venv: $(STAMP)
 
@@ -85,8 +91,20 @@ integration: venv
 e2e: venv
 	$(PY) -m pytest -m e2e -q
 
-test: lint typecheck cfn-lint sam-validate sam-ready
-	$(PY) -m pytest -q
+# Browser tests need Debian's chromium; without it they are skipped, and that is said loudly (before and after).
+BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \
+	echo "************************************************************************"; \
+	echo "* BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed.            *"; \
+	echo "* To run them: sudo apt-get install -y chromium                        *"; \
+	echo "*              then: .venv/bin/python -m pytest -m browser -q          *"; \
+	echo "************************************************************************"; \
+	fi
+
+browser-check:
+	@$(BROWSER_SKIPPED_NOTICE)
+
+test: lint typecheck cfn-lint sam-validate sam-ready browser-check
+	@echo "$(PY) -m pytest -q"; $(PY) -m pytest -q; status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status
 
 audit: checkov cfn-lint-serverless bandit pip-audit fuzz
 

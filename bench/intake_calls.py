@@ -43,13 +43,14 @@ def main() -> None:
     from tests.support.harness import Harness, fake_aws_environment
 
     fake_aws_environment()
-    from local.invoker import FunctionRunner
+    from local.invoker import InProcessRunner
     from local.provision import provision
     from local.seed import seed_all
 
     with mock_aws():
         stack = provision()
-        runner = FunctionRunner(stack, extra_env={"PUBLIC_BASE_URL": "http://127.0.0.1:3000"})
+        stack.api_url = "http://127.0.0.1:3000"
+        runner = InProcessRunner(stack)
         runner.activate()
         seed_all()
         harness = Harness(stack, runner)

@@ -87,6 +87,9 @@ class Dispatcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.sqs_sources: list[tuple[str, str, int]] = []  # (function, queue url, batch size)
+        # Every failed invocation, in order: `make tick` reports those its run caused.
+        self.failures: list[dict[str, str]] = []
+        self._failures_lock = threading.Lock()
         self.schedules: list[Schedule] = []
         resolver = self.stack.resolver()
         for spec in sam_template.functions().values():
@@ -131,8 +134,20 @@ class Dispatcher:
     def stop(self) -> None:
         self._stop.set()
 
+    def record_failure(self, function: str, error: Exception) -> dict[str, str]:
+        failure = {"function": function, "error": type(error).__name__, "message": str(error)}
+        with self._failures_lock:
+            self.failures.append(failure)
+        return failure
+
+    def failures_since(self, mark: int) -> list[dict[str, str]]:
+        """Failures after `mark` (a previous `len(self.failures)`)."""
+        with self._failures_lock:
+            return list(self.failures[mark:])
+
     def tick(self, function: str | None = None) -> list[dict[str, Any]]:
-        """Fire every schedule (or one function's) now; returns what each handler returned."""
+        """Fire every schedule (or one function's) now; returns what each handler returned
+        (a failed run's result is {"error": ...}, and the failure is recorded)."""
         fired = []
         for schedule in self.schedules:
             if function and schedule.function != function:
@@ -164,7 +179,7 @@ class Dispatcher:
             return self.runner.invoke(schedule.function, event)
         except Exception as error:  # noqa: BLE001 - a failed run is reported, the loop goes on
             logger.exception("scheduled invocation failed", extra={"function": schedule.function})
-            return {"error": type(error).__name__}
+            return {"error": self.record_failure(schedule.function, error)}
 
     def _run_schedules(self) -> None:
         while not self._stop.wait(1.0):
@@ -178,8 +193,9 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 self._deliver_once(function, url, batch, wait=1)
-            except Exception:  # noqa: BLE001 - keep polling; the failure is logged
+            except Exception as error:  # noqa: BLE001 - keep polling; the failure is logged
                 logger.exception("delivery failed", extra={"function": function})
+                self.record_failure(function, error)
                 self._stop.wait(self.poll_seconds)
 
     def _deliver_once(self, function: str, url: str, batch: int, wait: int) -> bool:
@@ -196,8 +212,9 @@ class Dispatcher:
             for message in received:
                 try:
                     self.runner.invoke(function, json.loads(message["Body"]))
-                except Exception:  # noqa: BLE001 - Lambda retries async events; the message stays
+                except Exception as error:  # noqa: BLE001 - Lambda retries async events; the message stays
                     logger.exception("event delivery failed", extra={"function": function})
+                    self.record_failure(function, error)
                     self._retry_later(url, [message])
                     continue
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -205,8 +222,9 @@ class Dispatcher:
         event = {"Records": [self._sqs_record(message, url) for message in received]}
         try:
             result = self.runner.invoke(function, event)
-        except Exception:  # noqa: BLE001 - the whole batch becomes visible again
+        except Exception as error:  # noqa: BLE001 - the whole batch becomes visible again
             logger.exception("batch failed", extra={"function": function})
+            self.record_failure(function, error)
             self._retry_later(url, received)
             return True
         failed = (

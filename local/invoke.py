@@ -1,5 +1,6 @@
 """`make invoke FN=<LogicalId> EVENT=events/<file>.json`: run one function's real handler
-against the running stand-in, as `sam local invoke -e` does where Docker exists."""
+against the running stand-in, in its own process with the environment template.yaml gives it,
+as `sam local invoke -e` does where Docker exists. Exits non-zero when the function fails."""
 
 from __future__ import annotations
 
@@ -24,13 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     # moto's fake credentials, set before anything imports boto3 (the stand-in only).
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # nosec B105
 
-    from local.invoker import FunctionRunner
+    from local.invoker import FunctionError, FunctionRunner
     from local.provision import LocalStack
 
-    runner = FunctionRunner(
-        LocalStack.from_json(stack_data), extra_env={"PUBLIC_BASE_URL": stack_data.get("api_url", "")}
-    )
-    result = runner.invoke(args.function, json.loads(args.event.read_text()))
+    runner = FunctionRunner(LocalStack.from_json(stack_data))
+    try:
+        result = runner.invoke(args.function, json.loads(args.event.read_text()))
+    except FunctionError as error:
+        print(f"FAILED {error}", file=sys.stderr)
+        return 1
+    except KeyError as error:
+        print(f"FAILED {error.args[0]}", file=sys.stderr)
+        return 2
+    finally:
+        runner.close()
     print(json.dumps(result, indent=2, default=str))
     return 0
 

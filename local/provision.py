@@ -27,6 +27,7 @@ STACK_NAME = "privacydesk-local"
 ARTIFACT_BUCKET = "privacydesk-local-artifacts"
 DEFAULT_REGION = "ap-southeast-1"
 ACCOUNT_ID = "123456789012"
+EXECUTE_API_URL = "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 
 
 class _NoManagedPolicies:
@@ -47,15 +48,21 @@ class LocalStack:
     parameters: dict[str, Any] = field(default_factory=dict)
     eventbridge_queues: dict[str, str] = field(default_factory=dict)  # "Fn/Event" -> queue URL
     outputs: dict[str, str] = field(default_factory=dict)
+    # Where the stand-in serves the HTTP API (local/gateway.py); it stands for the API's execute-api URL.
+    api_url: str | None = None
 
     def resolver(self) -> sam_template.Resolver:
         return sam_template.Resolver(self.physical, self.attributes, self.parameters, self.region, self.account)
 
-    def function_environment(self, logical_id: str) -> dict[str, str]:
-        spec = sam_template.functions()[logical_id]
+    def function_environment(self, logical_id: str, template: Path = sam_template.TEMPLATE_PATH) -> dict[str, str]:
+        spec = sam_template.functions(template)[logical_id]
         resolver = self.resolver()
         resolved = {name: resolver.resolve(value) for name, value in spec.environment.items()}
         env = {name: str(value) for name, value in resolved.items() if value is not sam_template.NO_VALUE}
+        if self.api_url:
+            # moto creates no HTTP API: the API's own URL is wherever the stand-in serves it.
+            execute_api_url = resolver.resolve({"Fn::Sub": EXECUTE_API_URL})
+            env = {k: self.api_url if v == execute_api_url else v for k, v in env.items()}
         env["AWS_LAMBDA_FUNCTION_NAME"] = f"{STACK_NAME}-{logical_id}"
         return env
 

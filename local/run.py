@@ -1,25 +1,42 @@
 """`make run`: PrivacyDesk on its embedded AWS stand-in, in the foreground until Ctrl-C.
 
 moto server on loopback -> every template.yaml resource -> demo data -> the HTTP API on
-:3000 (real handlers), SMTP on :2525, SQS/EventBridge/schedule delivery, and the outbox.
-Writes .local/stack.json so tools and tests can find everything.
+:3000 (real handlers, each function in its own worker process: local/invoker.py), SMTP on :2525,
+SQS/EventBridge/schedule delivery, and the outbox.
+Writes .local/stack.json so tools and tests can find everything; moto's request log goes to
+.local/moto.log (next to the stack file), so the console shows the banner, functions' logs and errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 from local.sam_template import ROOT
 
 STACK_FILE = ROOT / ".local" / "stack.json"
+
+
+def log_moto_requests_to(path: Path) -> Path:
+    """moto's request log (werkzeug's, a line per AWS call) into a file, off the console."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("werkzeug", "moto"):
+        moto_logger = logging.getLogger(name)
+        moto_logger.handlers[:] = [handler]
+        moto_logger.setLevel(logging.INFO)
+        moto_logger.propagate = False
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     # moto's fake credentials, set before anything imports boto3 (the stand-in only).
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})  # nosec B105
     os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    print("starting the local AWS stand-in (moto) and creating every resource in template.yaml ...", flush=True)
+    moto_log = log_moto_requests_to(args.stack_file.parent / "moto.log")
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
@@ -66,12 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     from local.seed import seed_all
     from local.smtp import start_smtp
 
-    stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+    with warnings.catch_warnings(record=True) as moto_warnings:
+        # moto's "not supported by CloudFormation" notes belong with its log, not on the console
+        warnings.simplefilter("always")
+        stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+    for caught in moto_warnings:
+        logging.getLogger("moto").warning("%s", caught.message)
     api_url = f"http://{args.host}:{args.port}"
-    runner = FunctionRunner(
-        stack, extra_env={"PUBLIC_BASE_URL": api_url} if not stack.parameters.get("PublicBaseUrl") else {}
-    )
-    runner.activate()
+    stack.api_url = api_url  # the HTTP API's own URL, as functions see it (links in emails)
+    runner = FunctionRunner(stack)
+    runner.activate()  # this process seeds the demo data; each function runs in its own worker
+    print("seeding the demo data ...", flush=True)
     seed_all(extra_accounts=args.accounts)
     dispatcher = Dispatcher(runner, retry_after_seconds=args.retry_after)
     dispatcher.start()
@@ -85,9 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     def tick(method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
         if method != "POST":
             return 405, {"error": {"code": "method_not_allowed", "message": "POST to fire schedules"}}
+        mark = len(dispatcher.failures)
         fired = dispatcher.tick(query.get("function"))
         dispatcher.drain()
-        return 200, {"fired": fired}
+        # What the schedules set off (queued work) counts too: `make tick` fails when any of it did.
+        return 200, {"fired": fired, "failed": dispatcher.failures_since(mark)}
 
     def drain(method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
         dispatcher.drain(timeout=float(query.get("timeout", 60)))
@@ -130,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  schedules       POST {api_url}/_local/tick   (make tick)\n"
         f"  AWS endpoint    {endpoint}  (region {stack.region})\n"
         f"  stack file      {args.stack_file}\n"
+        f"  moto's log      {moto_log}\n"
         "Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -145,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     dispatcher.stop()
     smtp.stop()
     api.shutdown()
+    runner.close()
     moto.stop()
     args.stack_file.unlink(missing_ok=True)
     time.sleep(0.1)

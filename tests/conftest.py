@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.harness import Harness, fake_aws_environment
+from tests.support.harness import HARNESS_API_URL, Harness, fake_aws_environment
 from tests.support.standin import running
 
 __all__ = ["running", "stack"]
@@ -20,13 +20,14 @@ def stack() -> Iterator[Harness]:
     """The whole template.yaml provisioned in moto (in-process), seeded with the demo data."""
     from moto import mock_aws
 
-    from local.invoker import FunctionRunner
+    from local.invoker import InProcessRunner
     from local.provision import provision
     from local.seed import seed_all
 
     with mock_aws():
         local_stack = provision()
-        runner = FunctionRunner(local_stack, extra_env={"PUBLIC_BASE_URL": "http://127.0.0.1:3000"})
+        local_stack.api_url = HARNESS_API_URL  # the HTTP API's own URL, as the stand-in maps it
+        runner = InProcessRunner(local_stack)
         runner.activate()
         seed_all(now=datetime.now(UTC))
         yield Harness(local_stack, runner)

@@ -19,7 +19,7 @@ from privacydesk.integrations.notice_queue import NoticeMailer
 from privacydesk.logic.notice_delivery import SendingContext, deliver_batch
 from privacydesk.models.notices import RecipientBatch
 from privacydesk.observability import logger, metrics
-from privacydesk.settings import get_settings
+from privacydesk.settings import get_settings, link_base_url
 
 SEND_BUCKET = "ses-notices"
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -34,7 +34,7 @@ def sending_context(context: LambdaContext) -> SendingContext:
         ledger=DeliveryLedger(),
         limiter=DynamoTokenBucket(SEND_BUCKET, rate=settings.notice_max_send_rate),
         mailer=NoticeMailer(),
-        base_url=settings.public_base_url or settings.http_api_url,
+        base_url=link_base_url(),
         configuration_set=settings.notice_configuration_set or None,
         clock=utc_now,
         sleep=time.sleep,

@@ -5,10 +5,12 @@ time (the scheduled event's `time`) across the Christmas week of 2026: 24 and 25
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -177,3 +179,21 @@ def test_a_warning_that_could_not_be_sent_is_sent_by_the_next_run(stack: Harness
     assert len(notices_for(stack, DPO, inquiry.request_id)) == 1
     actions = [e.action for e in RequestRepository().audit_trail(inquiry.request_id)]
     assert actions == ["received", "deadline_check", "deadline_notice_failed", "deadline_check"]
+
+
+def test_with_every_parameter_at_its_default_the_reminder_link_is_absolute(stack: Harness):
+    # PublicBaseUrl is empty by default: the link is built on the HTTP API's own URL, which the
+    # template hands the monitor (API_BASE_URL) and the stand-in maps to where it serves the API.
+    assert stack.stack.parameters["PublicBaseUrl"] == ""
+    requester = unique_email("remind")
+    pending = stored(RequestType.DELETE, utc(2027, 3, 1, 3, 15), RequestStatus.PENDING_VERIFICATION, requester)
+
+    run_at(stack, utc(2027, 3, 8, 4))
+
+    (reminder,) = stack.outbox(to=requester)
+    links = re.findall(r"\S+/privacy/verify\?\S+", reminder["text"])
+    assert links, reminder["text"]
+    for link in links:
+        parts = urlsplit(link)
+        assert f"{parts.scheme}://{parts.netloc}" == stack.stack.api_url
+        assert parse_qs(parts.query)["request"] == [pending.request_id]

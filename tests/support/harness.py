@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from local.gateway import build_event, resolve_route, routes_from_template
-from local.invoker import FunctionRunner
+from local.invoker import InProcessRunner
 from local.outbox import read_outbox
 from local.provision import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
+HARNESS_HOST = "127.0.0.1:3000"  # where the harness's HTTP calls claim to arrive, as the stand-in's would
+HARNESS_API_URL = f"http://{HARNESS_HOST}"
 EVENTS = ROOT / "events"
 
 
@@ -31,7 +33,7 @@ class HttpReply:
 class Harness:
     """A provisioned stack (under mock_aws) plus the real handlers that template.yaml wires."""
 
-    def __init__(self, stack: LocalStack, runner: FunctionRunner) -> None:
+    def __init__(self, stack: LocalStack, runner: InProcessRunner) -> None:
         self.stack = stack
         self.runner = runner
         self.routes = routes_from_template()
@@ -62,7 +64,7 @@ class Harness:
         route, params = found
         if route.iam and identity is None:
             return HttpReply(403, {}, '{"message":"Forbidden"}')
-        all_headers = {"host": "127.0.0.1:3000", "user-agent": "pytest", **(headers or {})}
+        all_headers = {"host": HARNESS_HOST, "user-agent": "pytest", **(headers or {})}
         payload = raw_body if raw_body is not None else (b"" if body is None else json.dumps(body).encode())
         if payload and "content-type" not in {k.lower() for k in all_headers}:
             all_headers["content-type"] = "application/json"
@@ -94,6 +96,8 @@ def event_file(relative: str) -> Any:
 
 
 def fake_aws_environment() -> None:
+    """moto's fake credentials for in-process `mock_aws`, and nothing else: whatever a function
+    needs comes from template.yaml through the runner, as on Lambda."""
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -101,8 +105,6 @@ def fake_aws_environment() -> None:
             "AWS_SECURITY_TOKEN": "testing",
             "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": "ap-southeast-1",
-            "POWERTOOLS_METRICS_NAMESPACE": "PrivacyDesk",
-            "POWERTOOLS_SERVICE_NAME": "privacydesk",
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)

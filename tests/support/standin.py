@@ -1,5 +1,7 @@
 """The real stand-in (`python -m local.run`), started once per session on free loopback ports.
 
+Started as a user's `make run` starts it: with the environment a user's shell has (PATH, HOME, LANG)
+and nothing else, so no test passes because of a variable the product would not set.
 Shared by tests/e2e and tests/browser through the `running` fixture in tests/conftest.py."""
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def user_environment() -> dict[str, str]:
+    """What a newcomer's shell exports: no AWS, Powertools or PrivacyDesk variable."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),  # nosec B108 - only where HOME is unset
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
 
 
 @dataclass
@@ -62,6 +73,7 @@ class RunningStack:
         result = subprocess.run(
             [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(self.stack_file), *args],
             cwd=ROOT,
+            env=user_environment(),
             capture_output=True,
             text=True,
             timeout=120,
@@ -76,7 +88,7 @@ def stand_in(folder: Path, *extra_args: str) -> Iterator[RunningStack]:
     stack_file = folder / "stack.json"
     log_file = folder / "standin.log"
     port, smtp_port = _free_port(), _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = user_environment()
     command = [sys.executable, "-m", "local.run", "--port", str(port), "--smtp-port", str(smtp_port)]
     with log_file.open("w") as log:
         process = subprocess.Popen(

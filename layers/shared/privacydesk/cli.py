@@ -33,6 +33,8 @@ from typing import Any
 
 from privacydesk.admin_client import AdminClient
 
+DEFAULT_LIST_STATUS = "verified"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -48,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     listing = requests.add_parser("list")
-    listing.add_argument("--status", default="verified")
+    listing.add_argument(
+        "--status",
+        default=None,
+        help=f"pending_verification, verified, in_progress, ... (default: {DEFAULT_LIST_STATUS})",
+    )
     listing.add_argument("--due-before")
     listing.add_argument("--limit", type=int, default=25)
     listing.add_argument("--cursor")
@@ -185,7 +191,15 @@ def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
         report = verify_chain(args.request_id, events)  # recomputed here, not trusted from the server
         return (0 if report.valid else 3), report.model_dump(mode="json")
     if args.action == "list":
-        query = {"status": args.status, "due_before": args.due_before, "limit": args.limit, "cursor": args.cursor}
+        if args.status is None:
+            # Said on stderr (stdout stays JSON): an empty list would otherwise look like no requests at all.
+            print(f"listing {DEFAULT_LIST_STATUS} requests (the default; --status to choose)", file=sys.stderr)
+        query = {
+            "status": args.status or DEFAULT_LIST_STATUS,
+            "due_before": args.due_before,
+            "limit": args.limit,
+            "cursor": args.cursor,
+        }
         reply = client.call("GET", base, query=query)
     elif args.action == "show":
         reply = client.call("GET", f"{base}/{args.request_id}")

@@ -14,6 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+from privacydesk.settings import get_settings
 
 EMAIL_MARKER = "[email redacted]"
 PHONE_MARKER = "[phone redacted]"
@@ -41,5 +44,35 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return redact(super().serialize(log))
 
 
-logger = Logger(logger_formatter=RedactingFormatter())
-metrics = Metrics()
+def metrics_namespace() -> str:
+    """The function's metric namespace (template.yaml's POWERTOOLS_METRICS_NAMESPACE), never empty."""
+    return get_settings().powertools_metrics_namespace
+
+
+class FunctionMetricsProvider(AmazonCloudWatchEMFProvider):
+    """Powertools' EMF provider, made safe to create at import.
+
+    `Metrics()` reads its namespace from the environment when it is created, which is at import:
+    a process that imports the package before the function's environment is applied had no
+    namespace, the first flush raised SchemaValidationError, and the unflushed metrics stayed in the
+    shared set, failing every later flush. Here the namespace is read from the function's
+    configuration at each flush, and a flush that fails still empties the set, so one bad invocation
+    can never poison the next.
+    """
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        self.namespace = metrics_namespace()
+        self.service = get_settings().powertools_service_name
+        try:
+            super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+        finally:
+            self.clear_metrics()
+
+
+def ephemeral_metrics() -> AmazonCloudWatchEMFProvider:
+    """A metric set of its own (one EMF record per call site), in the function's namespace."""
+    return FunctionMetricsProvider(namespace=metrics_namespace(), service=get_settings().powertools_service_name)
+
+
+logger = Logger(service=get_settings().powertools_service_name, logger_formatter=RedactingFormatter())
+metrics = Metrics(provider=FunctionMetricsProvider())

@@ -37,11 +37,10 @@ class Settings:
     event_bus_name: str = "privacydesk"
     sender_email: str = "privacy@example.com"
     dpo_email: str = "dpo@example.com"
-    public_base_url: str = ""
-    api_base_url: str = ""  # the HTTP API's own URL: links in mail sent outside an HTTP call
+    public_base_url: str = ""  # the PublicBaseUrl parameter; empty: the HTTP API's own URL
+    api_base_url: str = ""  # the HTTP API's own URL (template: !Sub https://${HttpApi}.execute-api...)
     unverified_expiry_days: int = 14
     # [issue 6] significant-change emails
-    http_api_url: str = ""  # the API's own URL: links in emails when PUBLIC_BASE_URL is empty
     notice_queue_url: str = ""
     notice_configuration_set: str = ""
     notice_max_send_rate: int = 14  # emails per second across every sender (SES's starting quota)
@@ -49,6 +48,15 @@ class Settings:
     rate_limits_table: str = "privacydesk-rate-limits"
     notice_ledger_retention_days: int = 1095
     aws_region: str = "ap-southeast-1"
+    # Powertools' variables, read when metrics are written (see observability.py); the code defaults
+    # (template.yaml's values) keep a metric writable whatever the environment holds.
+    powertools_metrics_namespace: str = "PrivacyDesk"
+    powertools_service_name: str = "privacydesk"  # the "service" dimension the alarms expect
+    contact_email: str = ""  # "Contact Us" on /privacy; empty: SENDER_EMAIL, where requests by email go
+
+    @property
+    def company_contact_email(self) -> str:
+        return self.contact_email or self.sender_email
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -62,6 +70,23 @@ class Settings:
                 continue
             values[field.name] = int(raw) if field.type in ("int", int) else raw
         return cls(**values)  # type: ignore[arg-type]
+
+
+def link_base_url(request_host: str | None = None) -> str:
+    """Where every link in an email or header points: the one place that decides it.
+
+    PUBLIC_BASE_URL when set; else the host of the HTTP call being answered (an API function cannot
+    name its own API in the template without a circular reference); else the HTTP API's own URL
+    (API_BASE_URL, which the template gives the functions that mail links outside an HTTP call).
+    API Gateway serves https only; a loopback host is the local stand-in, which serves http.
+    """
+    settings = get_settings()
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    if request_host:
+        loopback = request_host.split(":", 1)[0] in ("127.0.0.1", "localhost")
+        return f"{'http' if loopback else 'https'}://{request_host}"
+    return settings.api_base_url.rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -44,10 +44,6 @@ def inbound_of(record: dict[str, Any]) -> InboundMail | None:
 
 def _process(message: dict[str, Any]) -> dict[str, Any]:
     services = fresh_services()
-    if not services.config.public_base_url and get_settings().api_base_url:
-        services.config = type(services.config)(
-            **{**services.config.__dict__, "public_base_url": get_settings().api_base_url.rstrip("/")}
-        )
     mail = InboundMail(
         message_id=message["message_id"],
         bucket=message["bucket"],

@@ -8,6 +8,7 @@ only this origin.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from html import escape
 
@@ -81,13 +82,29 @@ def _strip_title_heading(body_markdown: str, title: str) -> str:
     return body_markdown
 
 
-def _policy_article(title: str, last_updated: date, body_markdown: str, extra: str = "") -> str:
+# The policy's "Contact Us" section: its heading and the paragraph that introduces the address.
+_CONTACT_SECTION = re.compile(r'(<h2 id="[^"]*contact-us"[^>]*>.*?</h2>\s*<p>.*?</p>)', re.IGNORECASE | re.DOTALL)
+
+
+def with_contact_address(policy_html: str, contact_email: str) -> str:
+    """The company's address in the policy's Contact Us section (the published text does not carry it:
+    it comes from configuration, so a new address needs no new policy version)."""
+    if not contact_email:
+        return policy_html
+    address = f'<p class="contact-address">Email: <a href="mailto:{_e(contact_email)}">{_e(contact_email)}</a></p>'
+    return _CONTACT_SECTION.sub(lambda found: f"{found.group(1)}\n{address}", policy_html, count=1)
+
+
+def _policy_article(
+    title: str, last_updated: date, body_markdown: str, extra: str = "", contact_email: str = ""
+) -> str:
+    body = with_contact_address(render_policy(_strip_title_heading(body_markdown, title)), contact_email)
     return f"""<article class="policy" aria-labelledby="policy-title">
 <h1 id="policy-title">{_e(title)}</h1>
 <p class="last-updated">Last Updated:
 <time datetime="{_e(last_updated.isoformat())}">{_e(long_date(last_updated))}</time></p>
 {extra}
-{render_policy(_strip_title_heading(body_markdown, title))}
+{body}
 </article>"""
 
 
@@ -133,10 +150,11 @@ def policy_page(
     notices: list[Notice],
     versions: list[VersionSummary],
     sender_email: str,
+    contact_email: str = "",
 ) -> str:
     main = (
         _upcoming_notice(versions)
-        + _policy_article(title, last_updated, body_markdown)
+        + _policy_article(title, last_updated, body_markdown, contact_email=contact_email)
         + _version_list(versions, version)
         + request_form(sender_email)
     )
@@ -152,6 +170,7 @@ def version_page(
     notices: list[Notice],
     versions: list[VersionSummary],
     changes: PolicyDiff | None,
+    contact_email: str = "",
 ) -> str:
     state = {
         VersionStatus.CURRENT: "This is the version in force.",
@@ -164,7 +183,7 @@ def version_page(
         + (f'<p class="version-summary">What changed: {_e(summary.summary)}</p>' if summary.summary else "")
     )
     main = (
-        _policy_article(summary.title, summary.last_updated, body_markdown, extra=intro)
+        _policy_article(summary.title, summary.last_updated, body_markdown, extra=intro, contact_email=contact_email)
         + _changes(changes)
         + _version_list(versions, summary.version)
     )

@@ -52,6 +52,7 @@ def privacy_page() -> Response[Any]:
             notices=view.notices,
             versions=policy.list_versions(policies, now),
             sender_email=get_settings().sender_email,
+            contact_email=get_settings().company_contact_email,
         )
     )
 
@@ -72,6 +73,7 @@ def version_page(version: str) -> Response[Any]:
             notices=policy.current_notices(policies, now),
             versions=policy.list_versions(policies, now),
             changes=changes,
+            contact_email=get_settings().company_contact_email,
         )
     )
 

@@ -9,8 +9,8 @@ The company's own Lambda APIs reuse it from the layer:
     policy_headers = PolicyHeaders(policy_url="https://privacy.example.com/v1/policy")
     app.use([policy_headers])
 
-With no `policy_url`, the link points at `PUBLIC_BASE_URL` (or, if that is empty, at the
-API's own domain). With no `current_version`, the version is read from the policy table
+With no `policy_url`, the link points where every link does (`settings.link_base_url`:
+`PUBLIC_BASE_URL`, else the API's own URL). With no `current_version`, the version is read from the policy table
 (ids and dates only), at most once per `ttl_seconds` per warm container. A failed lookup
 never fails the response: the Link header is still set, the version header is left out.
 
@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from privacydesk.clock import utc_now
 from privacydesk.observability import logger
-from privacydesk.settings import get_settings
+from privacydesk.settings import link_base_url
 
 LINK_HEADER = "Link"
 VERSION_HEADER = "X-Privacy-Policy-Version"
@@ -80,11 +80,10 @@ class PolicyHeaders(BaseMiddlewareHandler[ApiGatewayResolver]):
     def policy_url(self, event: BaseProxyEvent | None) -> str:
         if self._policy_url:
             return self._policy_url
-        base = get_settings().public_base_url.rstrip("/")
-        if not base and event is not None:
+        domain = None
+        if event is not None:
             domain = (event.raw_event.get("requestContext") or {}).get("domainName") or event.headers.get("host")
-            base = f"https://{domain}" if domain else ""
-        return f"{base}{POLICY_PATH}"
+        return f"{link_base_url(domain)}{POLICY_PATH}"
 
     def version(self) -> str | None:
         """The version in force, cached per warm container for `ttl_seconds`."""

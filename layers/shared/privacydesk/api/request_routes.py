@@ -37,7 +37,7 @@ def _bearer(value: str | None) -> str | None:
 def _submit(body: NewRequestBody) -> dict[str, Any]:
     services = fresh_services()
     if not services.config.public_base_url:
-        # No PUBLIC_BASE_URL configured: links point at the API's own domain.
+        # No configured base: links point at the domain this call came in on.
         services.config = type(services.config)(
             **{
                 **services.config.__dict__,

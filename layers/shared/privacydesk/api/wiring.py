@@ -6,7 +6,7 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from privacydesk.settings import get_settings, on_reload
+from privacydesk.settings import get_settings, link_base_url, on_reload
 
 if TYPE_CHECKING:
     from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView
@@ -35,12 +35,8 @@ def current_policy_version() -> str:
 
 
 def public_base_url(fallback_host: str | None = None) -> str:
-    """PUBLIC_BASE_URL; else the host of the HTTP call being answered; else the API's own URL
-    (API_BASE_URL, for functions that mail links outside an HTTP call)."""
-    configured = get_settings().public_base_url.rstrip("/")
-    if configured:
-        return configured
-    return f"https://{fallback_host}" if fallback_host else get_settings().api_base_url.rstrip("/")
+    """Where links point (see settings.link_base_url, the one place that decides it)."""
+    return link_base_url(fallback_host)
 
 
 @cache

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
 
 from privacydesk.dal import retention_audit
 from privacydesk.dal.reference_stores import EXPIRY_SHARDS
@@ -18,7 +18,7 @@ from privacydesk.integrations.aws import client
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic import retention_sweep, ttl_accounting
 from privacydesk.models.datamap import Store, load_datamap
-from privacydesk.observability import logger
+from privacydesk.observability import ephemeral_metrics, logger
 from privacydesk.settings import get_settings
 
 SWEEP_METRICS = {
@@ -31,7 +31,7 @@ SWEEP_METRICS = {
 
 def _metrics(values: Mapping[str, float], store: str) -> None:
     """One EMF record per store (dimension `store`), flushed now."""
-    metrics = EphemeralMetrics()
+    metrics = ephemeral_metrics()
     metrics.add_dimension(name="store", value=store)
     for name, value in values.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -21,7 +21,7 @@ from privacydesk.logic.errors import InvalidInput
 from privacydesk.logic.export_bundle import write_bundle
 from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView, Objection, StoreConnector
 from privacydesk.logic.lifecycle import check_transition
-from privacydesk.logic.notifications import COMPANY
+from privacydesk.logic.notifications import COMPANY, manila_time
 from privacydesk.logic.subjects import Match, SubjectIds, erase_last, found_twice, matches, owner_attribute, resolve
 from privacydesk.models.datamap import ErasureMethod, Store, SubjectKey
 from privacydesk.models.events import SubjectErased, SubjectObjectionChanged
@@ -176,7 +176,7 @@ def _access(
         },
         "export": {"key": key, "link_expires_at": expires.isoformat(), "records": report.total},
     }
-    until = expires.strftime("%d %B %Y")
+    until = manila_time(expires)
     message = (
         f"Your copy holds {report.total} record(s) from {sum(1 for s in report.stores.values() if s.records)} "
         f"of our data stores, with a README that explains each kind of data and how long we keep it. "

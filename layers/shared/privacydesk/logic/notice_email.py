@@ -7,10 +7,10 @@ events, which is how ses_feedback finds the ledger entry (ids only, no address).
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from privacydesk.integrations.mailer import OutgoingEmail
+from privacydesk.logic.notifications import manila_date, manila_time
 from privacydesk.models.policy import PolicyVersion
 
 VERSION_HEADER = "X-PrivacyDesk-Notice-Version"
@@ -25,17 +25,13 @@ TRANSACTIONAL_NOTE = (
 )
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d %B %Y, %H:%M UTC")
-
-
 def render_notice(version: PolicyVersion, account_id: str, base_url: str) -> tuple[str, str, str, dict[str, str]]:
     """Subject, text, HTML and headers of the notice (the address is added by the caller)."""
     link = f"{base_url.rstrip('/')}/privacy"
-    effective = _when(version.effective_at)
+    effective = manila_time(version.effective_at)
     last_updated = version.last_updated.strftime("%d %B %Y")
     summary = version.summary.strip() or "See the policy for the full list of changes."
-    subject = f"Changes to our Privacy Policy (effective {version.effective_at:%d %B %Y})"
+    subject = f"Changes to our Privacy Policy (effective {manila_date(version.effective_at)})"
     text = "\n".join(
         [
             "Hello,",

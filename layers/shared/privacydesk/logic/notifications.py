@@ -25,8 +25,17 @@ _TYPE_TEXT = {
 }
 
 
-def _when(moment: datetime) -> str:
+def manila_time(moment: datetime) -> str:
+    """How every email gives a moment: in Asia/Manila, where the company and its DPO are, zone named."""
     return moment.astimezone(MANILA).strftime("%d %B %Y, %H:%M (Manila time)")
+
+
+def manila_date(moment: datetime) -> str:
+    """A day as every email gives it: the date in Asia/Manila."""
+    return moment.astimezone(MANILA).strftime("%d %B %Y")
+
+
+_when = manila_time
 
 
 def _email(
