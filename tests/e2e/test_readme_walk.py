@@ -221,7 +221,10 @@ def requests_table_gone(fresh: RunningStack) -> RunningStack:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # nosec B106 - moto's fake credentials
     )
-    dynamodb.delete_table(TableName=fresh.info["physical"]["RequestsTable"])
+    table = fresh.info["physical"]["RequestsTable"]
+    # The evidence tables are deletion-protected (issue 17): an operator lifts that first.
+    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    dynamodb.delete_table(TableName=table)
     return fresh
 
 
