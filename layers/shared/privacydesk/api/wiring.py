@@ -45,6 +45,7 @@ def public_base_url(fallback_host: str | None = None) -> str:
 
 @cache
 def request_services() -> RequestServices:
+    from privacydesk.dal.abuse_limits import AbuseCounters
     from privacydesk.dal.requests_store import RequestRepository
     from privacydesk.integrations.event_bus import EventBridgePublisher
     from privacydesk.integrations.mailer import SesMailer
@@ -54,6 +55,7 @@ def request_services() -> RequestServices:
     from privacydesk.models.datamap import load_datamap
 
     return RequestServices(
+        limits=AbuseCounters(),
         requests=RequestRepository(),
         mailer=SesMailer(),
         sms=SnsSmsSender(),
@@ -73,7 +75,12 @@ def fresh_services() -> RequestServices:
 
     base = request_services()
     return RequestServices(
-        requests=base.requests, mailer=base.mailer, sms=base.sms, events=base.events, config=base.config
+        requests=base.requests,
+        mailer=base.mailer,
+        sms=base.sms,
+        events=base.events,
+        config=base.config,
+        limits=base.limits,
     )
 
 

@@ -6,6 +6,7 @@ phone-only subject with an SMS code. Nothing destructive happens before that.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,13 +14,21 @@ from urllib.parse import urlencode
 
 from privacydesk.integrations.mailer import OutgoingEmail
 from privacydesk.logic import notifications
-from privacydesk.logic.contacts import normalise_email, normalise_phone
+from privacydesk.logic.contacts import normalise_email, normalise_phone, person_email
 from privacydesk.logic.corrections import checked_corrections
 from privacydesk.logic.deadlines import clocks_for
 from privacydesk.logic.errors import Conflict, Gone, InvalidInput, InvalidToken, NotFound, TooManyRequests
 from privacydesk.logic.lifecycle import check_transition
 from privacydesk.logic.ports import RequestServices
-from privacydesk.logic.tokens import challenge_for, hash_secret, matches, new_token
+from privacydesk.logic.scope import proofs_of
+from privacydesk.logic.tokens import (
+    MAX_ATTEMPTS,
+    VerificationChallenge,
+    challenge_for,
+    hash_secret,
+    matches,
+    new_token,
+)
 from privacydesk.models.events import RequestCancelled, RequestReceived, RequestVerified
 from privacydesk.models.requests import (
     Channel,
@@ -47,6 +56,30 @@ class Receipt:
     request: PrivacyRequest
     status_token: str | None  # shown once; None for a duplicate (the original holder has it)
     duplicate: bool = False
+
+
+def caller_receipt(receipt: Receipt, now: datetime, services: RequestServices) -> tuple[PrivacyRequest, str]:
+    """What the submitter is shown: a request id and a status token, always.
+
+    A duplicate is shown as a fresh receipt (a new id, its own clocks and token) that points at
+    nothing, so the reply looks the same whether the address is unknown, registered or already has
+    an open request, and a stranger never gets the open request's id. The requester themselves
+    reaches their request through the link already mailed (or texted) to them.
+    """
+    if not receipt.duplicate and receipt.status_token:
+        return receipt.request, receipt.status_token
+    clocks = clocks_for(now, services.config.clock_policy)
+    inquiry = receipt.request.type == RequestType.INQUIRY
+    shown = receipt.request.model_copy(
+        update={
+            "request_id": f"req_{uuid.uuid4().hex}",
+            "status": RequestStatus.RECEIVED if inquiry else RequestStatus.PENDING_VERIFICATION,
+            "received_at": now,
+            "acknowledge_by": clocks.acknowledge_by,
+            "respond_by": clocks.respond_by,
+        }
+    )
+    return shown, new_token()
 
 
 def subject_of(new: NewRequest) -> Subject:
@@ -107,7 +140,7 @@ def submit(
     duplicate = None if hold_reason else next((r for r in recent if r.is_open and r.type == new.type), None)
     if duplicate is not None:
         if duplicate.status == RequestStatus.PENDING_VERIFICATION:
-            _send_challenge(duplicate, now, services, notify_to=notify_to, store=True)
+            _renew_spent_challenge(duplicate, now, services, notify_to=notify_to)
         return Receipt(request=duplicate, status_token=None, duplicate=True)
 
     request_id = f"req_{uuid.uuid4().hex}"
@@ -143,7 +176,8 @@ def submit(
     challenge = None
     secret = None
     if not is_inquiry and not held:
-        secret, challenge = challenge_for(request_id, "email_link" if (notify_to or subject.email) else "sms_code", now)
+        method = "email_link" if (notify_to or subject.email) else "sms_code"
+        secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
     services.requests.create(
         request,
         actor=f"requester:{channel.value}",
@@ -151,13 +185,11 @@ def submit(
         challenge=challenge,
     )
     if secret and challenge:
-        _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to)
-    elif is_inquiry and not held and (notify_to or subject.email):
-        safe_send(
-            services,
-            "inquiry_received",
-            notifications.inquiry_received_email(notify_to or subject.email or "", request),
-        )
+        _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
+    elif is_inquiry and not held and (to := notify_to or subject.email):  # noqa: SIM102
+        # The limit is checked only where a mail would go (it counts a send).
+        if _may_send(request, "email", notify_to, now, services):
+            safe_send(services, "inquiry_received", notifications.inquiry_received_email(to, request))
     services.events.publish(
         RequestReceived(
             occurred_at=now,
@@ -175,25 +207,80 @@ def _untrusted(request: PrivacyRequest) -> bool:
     return request.trust.get("verified") is False
 
 
-def _send_challenge(
-    request: PrivacyRequest, now: datetime, services: RequestServices, *, notify_to: str | None, store: bool
+def subject_ref(subject: Subject) -> str:
+    """The person behind a subject, hashed: counters and challenges name it without holding PII."""
+    return hashlib.sha256(subject.key.encode()).hexdigest()
+
+
+def _renew_spent_challenge(
+    request: PrivacyRequest, now: datetime, services: RequestServices, *, notify_to: str | None
 ) -> None:
-    """A fresh challenge (the old link stops working) for a repeated or reminded request."""
+    """A repeated submission never replaces a live challenge (its link or code keeps working) and
+    never resets a locked one; only an expired or missing challenge is renewed, its failed attempts
+    carried over, and the send is subject to the per-person and per-destination limits."""
+    current = services.requests.challenge(request.request_id)
+    if current is not None and (current.attempts >= MAX_ATTEMPTS or (not current.used and now < current.expires_at)):
+        return
+    _send_challenge(request, now, services, notify_to=notify_to, store=True, previous=current)
+
+
+def _send_challenge(
+    request: PrivacyRequest,
+    now: datetime,
+    services: RequestServices,
+    *,
+    notify_to: str | None,
+    store: bool,
+    previous: VerificationChallenge | None = None,
+) -> None:
+    """A fresh challenge (the old link stops working), keeping the old one's failed attempts."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
-    secret, challenge = challenge_for(request.request_id, method, now)
+    secret, challenge = challenge_for(
+        request.request_id,
+        method,
+        now,
+        attempts=previous.attempts if previous else 0,
+        subject_ref=subject_ref(request.subject),
+    )
     if store:
         services.requests.replace_challenge(challenge)
-    _deliver_challenge(request, secret, method, services, notify_to=notify_to)
+    _deliver_challenge(request, secret, method, services, notify_to=notify_to, now=now)
 
 
 def resend_verification(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    """Reminder for a request still waiting on its requester (used by the deadline monitor)."""
-    _send_challenge(request, now, services, notify_to=None, store=True)
+    """Reminder for a request still waiting on its requester (used by the deadline monitor). A
+    locked challenge gets no reminder: a new secret would reopen the guessing."""
+    current = services.requests.challenge(request.request_id)
+    if current is not None and current.attempts >= MAX_ATTEMPTS:
+        return
+    _send_challenge(request, now, services, notify_to=None, store=True, previous=current)
+
+
+def _may_send(
+    request: PrivacyRequest, channel: str, notify_to: str | None, now: datetime, services: RequestServices
+) -> bool:
+    """Sends are capped per person (the subject) and per destination, with a cooldown; SMS more
+    strictly. Over the limit nothing is sent and the caller's reply does not change."""
+    allowance = services.config.sms_sends if channel == "sms" else services.config.email_sends
+    destination = request.subject.phone if channel == "sms" else (notify_to or request.subject.email)
+    keys = [f"subject:{request.subject.key}", f"to:{person_email(destination or '')}"]
+    if all(services.limits.spend(f"send-{channel}", key, allowance, now) for key in keys):
+        return True
+    logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
+    return False
 
 
 def _deliver_challenge(
-    request: PrivacyRequest, secret: str, method: str, services: RequestServices, *, notify_to: str | None
+    request: PrivacyRequest,
+    secret: str,
+    method: str,
+    services: RequestServices,
+    *,
+    notify_to: str | None,
+    now: datetime,
 ) -> None:
+    if not _may_send(request, "email" if method == "email_link" else "sms", notify_to, now, services):
+        return
     if method == "email_link":
         to = notify_to or request.subject.email or ""
         safe_send(
@@ -222,13 +309,19 @@ def safe_send(services: RequestServices, kind: str, message: OutgoingEmail) -> N
 
 def verify(request_id: str, token: str, *, now: datetime, services: RequestServices) -> PrivacyRequest:
     challenge = services.requests.challenge(request_id)
-    if challenge is None:
+    if challenge is None:  # an unknown request answers exactly as a wrong secret does
         raise InvalidToken("the link is not valid", code="token_invalid")
-    refused = challenge.check(token, now)
-    if refused == "too_many_attempts":
+    per_subject = services.config.subject_failed_attempts
+    locked = bool(challenge.subject_ref) and (
+        services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
+    )
+    refused = challenge.check(token, now, locked=locked)
+    if refused == "too_many_attempts":  # only the secret's holder gets here
         raise TooManyRequests("too many attempts; ask for a new link", code=refused)
     if refused == "token_invalid":
         services.requests.count_failed_attempt(request_id)
+        if challenge.subject_ref:  # across every request of this person, resubmissions included
+            services.limits.count("verify-failed", challenge.subject_ref, per_subject, now)
         raise InvalidToken("the link is not valid", code=refused)
     if refused == "token_used":
         raise Conflict("this link was already used", code=refused)
@@ -242,6 +335,7 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
                 "status": RequestStatus.VERIFIED,
                 "verified_at": now,
                 "verification_method": challenge.method,
+                "proven": proofs_of(challenge.method),  # logic.scope: what this request may look up
                 "acknowledged_at": request.acknowledged_at or now,
             }
         )
