@@ -122,14 +122,23 @@ def submit(
     `notify_to` overrides where the verification goes (email intake: the registered address).
     `hold_reason` records a request whose sender could not be trusted (email intake: DMARC or spam
     failure, unregistered sender): it is kept on hold for the DPO, with no challenge and no notice
-    to anyone, and it neither merges with nor counts against the subject's trusted requests.
+    to anyone, and it neither merges with nor counts against the subject's trusted requests. Later
+    untrusted mail from the same sender (as a person: logic.contacts.person_email) joins that one
+    held entry while it is on hold.
     """
     _check_shape(new)
     corrections = new.corrections or {}
     if corrections and services.config.correctable_fields is not None:
         corrections = checked_corrections(corrections, services.config.correctable_fields)
     subject = subject_of(new)
-    recent = [r for r in services.requests.by_subject(subject.key) if not _untrusted(r)]
+    found = services.requests.by_subject(subject.key)
+    if hold_reason is not None:
+        # Untrusted mail from one sender lands on one held entry for the DPO, whatever it asks:
+        # repeats add to its trail instead of opening new requests, each with its own clocks.
+        held_entry = next((r for r in found if _untrusted(r) and r.status == RequestStatus.ON_HOLD), None)
+        if held_entry is not None:
+            return Receipt(request=held_entry, status_token=None, duplicate=True)
+    recent = [r for r in found if not _untrusted(r)]
     day_ago = now - timedelta(days=1)
     if hold_reason is None and (
         sum(1 for r in recent if r.received_at >= day_ago) >= services.config.max_requests_per_subject_per_day
