@@ -184,8 +184,10 @@ def submit(
     )
     challenge = None
     secret = None
-    if not is_inquiry and not held:
-        method = "email_link" if (notify_to or subject.email) else "sms_code"
+    method = "email_link" if (notify_to or subject.email) else "sms_code"
+    # Over the send limit the request is still recorded, without a challenge: asking again once the
+    # limit allows (or the reminder job) sends one. The reply is the same either way.
+    if not is_inquiry and not held and _may_send(request, _channel_of(method), notify_to, now, services):
         secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
     services.requests.create(
         request,
@@ -242,8 +244,11 @@ def _send_challenge(
     store: bool,
     previous: VerificationChallenge | None = None,
 ) -> None:
-    """A fresh challenge (the old link stops working), keeping the old one's failed attempts."""
+    """A fresh challenge (the old link stops working), keeping the old one's failed attempts, if
+    the send limits allow a send; otherwise nothing changes."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
+    if not _may_send(request, _channel_of(method), notify_to, now, services):
+        return
     secret, challenge = challenge_for(
         request.request_id,
         method,
@@ -263,6 +268,10 @@ def resend_verification(request: PrivacyRequest, now: datetime, services: Reques
     if current is not None and current.attempts >= MAX_ATTEMPTS:
         return
     _send_challenge(request, now, services, notify_to=None, store=True, previous=current)
+
+
+def _channel_of(method: str) -> str:
+    return "email" if method == "email_link" else "sms"
 
 
 def _may_send(
@@ -288,8 +297,6 @@ def _deliver_challenge(
     notify_to: str | None,
     now: datetime,
 ) -> None:
-    if not _may_send(request, "email" if method == "email_link" else "sms", notify_to, now, services):
-        return
     if method == "email_link":
         to = notify_to or request.subject.email or ""
         safe_send(
