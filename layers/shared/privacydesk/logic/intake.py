@@ -280,8 +280,12 @@ def _may_send(
     """Sends are capped per person (the subject) and per destination, with a cooldown; SMS more
     strictly. Over the limit nothing is sent and the caller's reply does not change."""
     allowance = services.config.sms_sends if channel == "sms" else services.config.email_sends
-    destination = request.subject.phone if channel == "sms" else (notify_to or request.subject.email)
-    keys = [f"subject:{request.subject.key}", f"to:{person_email(destination or '')}"]
+    if channel == "sms":
+        destination = f"phone:{request.subject.phone}"
+    else:
+        destination = f"email:{person_email(notify_to or request.subject.email or '')}"
+    # One counter per person: the subject and the destination are usually the same person (one call).
+    keys = dict.fromkeys((request.subject.key, destination))
     if all(services.limits.spend(f"send-{channel}", key, allowance, now) for key in keys):
         return True
     logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
