@@ -40,6 +40,9 @@ from privacydesk.models.requests import (
 from privacydesk.observability import logger
 
 
+MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
+
+
 @dataclass(frozen=True)
 class NewRequest:
     type: RequestType
@@ -328,10 +331,14 @@ def safe_send(services: RequestServices, kind: str, message: OutgoingEmail) -> N
 
 
 def verify(request_id: str, token: str, *, now: datetime, services: RequestServices) -> PrivacyRequest:
-    challenge = services.requests.challenge(request_id)
-    if challenge is None:  # an unknown request answers exactly as a wrong secret does
-        raise InvalidToken("the link is not valid", code="token_invalid")
+    challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
     per_subject = services.config.subject_failed_attempts
+    if challenge is None:
+        # An unknown request answers as a wrong secret does, in roughly the same time: the same
+        # counter read and write, on a counter of probed ids (probing is recorded, too).
+        services.limits.used("verify-unknown", request_id, per_subject, now)
+        services.limits.count("verify-unknown", request_id, per_subject, now)
+        raise InvalidToken("the link is not valid", code="token_invalid")
     locked = bool(challenge.subject_ref) and (
         services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
     )
@@ -399,7 +406,7 @@ def notify_address(request: PrivacyRequest) -> str | None:
 
 def authorised(request_id: str, status_token: str | None, services: RequestServices) -> PrivacyRequest:
     """The request, if the bearer holds its status token; otherwise 404, so nothing leaks."""
-    request = services.requests.get(request_id) if status_token else None
+    request = services.requests.get(request_id) if status_token and len(request_id) <= MAX_ID_LENGTH else None
     if (
         request is None
         or request.status_token_hash is None
