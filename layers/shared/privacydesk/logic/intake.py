@@ -39,7 +39,6 @@ from privacydesk.models.requests import (
 )
 from privacydesk.observability import logger
 
-
 MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
 
 
