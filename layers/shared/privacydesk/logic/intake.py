@@ -333,10 +333,12 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
     challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
     per_subject = services.config.subject_failed_attempts
     if challenge is None:
-        # An unknown request answers as a wrong secret does, in roughly the same time: the same
-        # counter read and write, on a counter of probed ids (probing is recorded, too).
-        services.limits.used("verify-unknown", request_id, per_subject, now)
+        # An unknown request answers as a wrong secret does, in roughly the same time: the id is
+        # counted as its own request and person would be (one read, two writes), so probing is
+        # recorded and costs what guessing costs.
+        services.limits.used("verify-failed", request_id, per_subject, now)
         services.limits.count("verify-unknown", request_id, per_subject, now)
+        services.limits.count("verify-failed", request_id, per_subject, now)
         raise InvalidToken("the link is not valid", code="token_invalid")
     locked = bool(challenge.subject_ref) and (
         services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
