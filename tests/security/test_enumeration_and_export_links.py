@@ -85,6 +85,37 @@ def test_the_reply_looks_the_same_for_unknown_registered_and_already_open_addres
     assert len(shapes) == 1, shapes
 
 
+def _status(running: RunningStack, receipt: dict[str, str]) -> requests.Response:
+    return requests.get(
+        f"{running.api}/v1/requests/{receipt['request_id']}",
+        headers={"Authorization": f"Bearer {receipt['status_token']}"},
+        timeout=TIMEOUT,
+    )
+
+
+def test_following_a_duplicates_receipt_reads_like_following_a_new_request(running: RunningStack):
+    victim = mailbox("victim")
+    original = submit(running, type="access", email=victim).json()
+    probe = submit(running, type="access", email=victim).json()
+    genuine, decoy = _status(running, original), _status(running, probe)
+    assert (decoy.status_code, decoy.json()["status"]) == (genuine.status_code, genuine.json()["status"])
+    assert set(decoy.json()) == set(genuine.json())
+
+
+def test_cancelling_a_duplicates_receipt_leaves_the_open_request_alone(running: RunningStack):
+    owner = mailbox("owner")
+    submit(running, type="delete", email=owner)
+    probe = submit(running, type="delete", email=owner).json()
+    cancelled = requests.post(
+        f"{running.api}/v1/requests/{probe['request_id']}/cancel",
+        headers={"Authorization": f"Bearer {probe['status_token']}"},
+        timeout=TIMEOUT,
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    ((request_id, token),) = verification_links(running, owner)
+    assert verify(running, request_id, token).json()["status"] == "verified"
+
+
 def test_the_genuine_owner_still_reaches_their_request_through_the_mailed_link(running: RunningStack):
     owner = mailbox("owner")
     submit(running, type="access", email=owner)

@@ -46,6 +46,7 @@ def public_base_url(fallback_host: str | None = None) -> str:
 @cache
 def request_services() -> RequestServices:
     from privacydesk.dal.abuse_limits import AbuseCounters
+    from privacydesk.dal.receipts import DuplicateReceipts
     from privacydesk.dal.requests_store import RequestRepository
     from privacydesk.integrations.event_bus import EventBridgePublisher
     from privacydesk.integrations.mailer import SesMailer
@@ -56,6 +57,7 @@ def request_services() -> RequestServices:
 
     return RequestServices(
         limits=AbuseCounters(),
+        receipts=DuplicateReceipts(),
         requests=RequestRepository(),
         mailer=SesMailer(),
         sms=SnsSmsSender(),
@@ -81,6 +83,7 @@ def fresh_services() -> RequestServices:
         events=base.events,
         config=base.config,
         limits=base.limits,
+        receipts=base.receipts,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from privacydesk.clock import utc_now
 from privacydesk.integrations.mailer import OutgoingEmail
 from privacydesk.logic import notifications
 from privacydesk.logic.contacts import normalise_email, normalise_phone, person_email
@@ -19,10 +20,11 @@ from privacydesk.logic.corrections import checked_corrections
 from privacydesk.logic.deadlines import clocks_for
 from privacydesk.logic.errors import Conflict, Gone, InvalidInput, InvalidToken, NotFound, TooManyRequests
 from privacydesk.logic.lifecycle import check_transition
-from privacydesk.logic.ports import RequestServices
+from privacydesk.logic.ports import ReceiptStore, RequestServices
 from privacydesk.logic.scope import proofs_of
 from privacydesk.logic.tokens import (
     MAX_ATTEMPTS,
+    TOKEN_TTL,
     VerificationChallenge,
     challenge_for,
     hash_secret,
@@ -72,16 +74,24 @@ def caller_receipt(receipt: Receipt, now: datetime, services: RequestServices) -
         return receipt.request, receipt.status_token
     clocks = clocks_for(now, services.config.clock_policy)
     inquiry = receipt.request.type == RequestType.INQUIRY
-    shown = receipt.request.model_copy(
-        update={
-            "request_id": f"req_{uuid.uuid4().hex}",
-            "status": RequestStatus.RECEIVED if inquiry else RequestStatus.PENDING_VERIFICATION,
-            "received_at": now,
-            "acknowledge_by": clocks.acknowledge_by,
-            "respond_by": clocks.respond_by,
-        }
+    receipt_id, status_token = f"req_{uuid.uuid4().hex}", new_token()
+    shown = PrivacyRequest(
+        request_id=receipt_id,
+        type=receipt.request.type,
+        status=RequestStatus.RECEIVED if inquiry else RequestStatus.PENDING_VERIFICATION,
+        channel=receipt.request.channel,
+        subject=Subject(),  # nothing about anyone is kept with it
+        received_at=now,
+        acknowledge_by=clocks.acknowledge_by,
+        respond_by=clocks.respond_by,
+        policy_version=receipt.request.policy_version,
+        datamap_version=receipt.request.datamap_version,
+        status_token_hash=hash_secret(status_token, context=receipt_id),
     )
-    return shown, new_token()
+    if services.receipts is not None:
+        # Kept, so following it reads as a new request nobody confirmed: pending, then expired.
+        services.receipts.save(shown, valid_until=now + TOKEN_TTL)
+    return shown, status_token
 
 
 def subject_of(new: NewRequest) -> Subject:
@@ -406,8 +416,13 @@ def notify_address(request: PrivacyRequest) -> str | None:
 
 
 def authorised(request_id: str, status_token: str | None, services: RequestServices) -> PrivacyRequest:
-    """The request, if the bearer holds its status token; otherwise 404, so nothing leaks."""
+    """The request, if the bearer holds its status token; otherwise 404, so nothing leaks.
+
+    A duplicate's receipt answers as a new request that nobody confirmed: pending until its link
+    would have expired, then expired (or cancelled, if its holder cancelled it)."""
     request = services.requests.get(request_id) if status_token and len(request_id) <= MAX_ID_LENGTH else None
+    if request is None and status_token and services.receipts is not None and len(request_id) <= MAX_ID_LENGTH:
+        request = _receipt_as_request(request_id, services.receipts)
     if (
         request is None
         or request.status_token_hash is None
@@ -417,8 +432,23 @@ def authorised(request_id: str, status_token: str | None, services: RequestServi
     return request
 
 
+def _receipt_as_request(receipt_id: str, receipts: ReceiptStore) -> PrivacyRequest | None:
+    found = receipts.get(receipt_id)
+    if found is None:
+        return None
+    receipt, valid_until = found
+    if receipt.is_open and utc_now() >= valid_until:
+        return receipt.model_copy(update={"status": RequestStatus.EXPIRED, "closed_at": valid_until})
+    return receipt
+
+
 def cancel(request_id: str, status_token: str | None, *, now: datetime, services: RequestServices) -> PrivacyRequest:
-    authorised(request_id, status_token, services)
+    shown = authorised(request_id, status_token, services)
+    if services.receipts is not None and not (shown.subject.email or shown.subject.phone):  # a receipt
+        check_transition(shown.status, RequestStatus.CANCELLED)
+        closed = shown.model_copy(update={"status": RequestStatus.CANCELLED, "closed_at": now})
+        services.receipts.save(closed, valid_until=now)
+        return closed
 
     def cancelled(request: PrivacyRequest) -> PrivacyRequest:
         check_transition(request.status, RequestStatus.CANCELLED)

@@ -60,6 +60,14 @@ class AbuseLimits(Protocol):
     def count(self, kind: str, key: str, allowance: Allowance, now: datetime) -> None: ...
 
 
+class ReceiptStore(Protocol):
+    """Fresh receipts shown for duplicates (logic.intake.caller_receipt), so that following one
+    answers as following a new, never-confirmed request does (dal.receipts)."""
+
+    def save(self, receipt: PrivacyRequest, valid_until: datetime) -> None: ...
+    def get(self, receipt_id: str) -> tuple[PrivacyRequest, datetime] | None: ...
+
+
 class NoLimits:
     """For callers that never send (and unit tests): everything is allowed, nothing counted."""
 
@@ -101,3 +109,4 @@ class RequestServices:
     config: RequestConfig
     sent: list[str] = field(default_factory=list)  # kinds of notices sent in this call (for the reply/tests)
     limits: AbuseLimits = field(default_factory=NoLimits)
+    receipts: ReceiptStore | None = None  # None: duplicates' receipts are not kept (unit tests)
