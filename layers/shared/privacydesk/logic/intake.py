@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -196,10 +196,8 @@ def submit(
     )
     challenge = None
     secret = None
-    method = "email_link" if (notify_to or subject.email) else "sms_code"
-    # Over the send limit the request is still recorded, without a challenge: asking again once the
-    # limit allows (or the reminder job) sends one. The reply is the same either way.
-    if not is_inquiry and not held and _may_send(request, _channel_of(method), notify_to, now, services):
+    if not is_inquiry and not held:
+        method = "email_link" if (notify_to or subject.email) else "sms_code"
         secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
     services.requests.create(
         request,
@@ -208,7 +206,13 @@ def submit(
         challenge=challenge,
     )
     if secret and challenge:
-        _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
+        # Counted only once the request is stored (a failed write spends no send). Over the limit
+        # the challenge is stored spent, so asking again later (or the reminder job) renews and
+        # sends it; the reply is the same either way.
+        if _may_send(request, _channel_of(challenge.method), notify_to, now, services):
+            _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
+        else:
+            services.requests.replace_challenge(replace(challenge, expires_at=now))
     elif is_inquiry and not held and (to := notify_to or subject.email):  # noqa: SIM102
         # The limit is checked only where a mail would go (it counts a send).
         if _may_send(request, "email", notify_to, now, services):
