@@ -103,7 +103,7 @@ def main() -> None:
             "DynamoDB calls / wrong-token verify",
             verify_ddb,
             "calls",
-            note="challenge + per-person failures read, then both counted",
+            note="challenge read, then the request and the person counted (issue 14: +1)",
         )
     )
     result.figures.append(Figure("SES calls / request", _by_service(calls, "sesv2") / REQUESTS, "calls"))

@@ -348,23 +348,24 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
     per_subject = services.config.subject_failed_attempts
     if challenge is None:
         # An unknown request answers as a wrong secret does, in roughly the same time: the id is
-        # counted as its own request and person would be (one read, two writes), so probing is
-        # recorded and costs what guessing costs.
-        services.limits.used("verify-failed", request_id, per_subject, now)
+        # counted as its request and person would be (two writes), so probing is recorded and
+        # costs what guessing costs.
         services.limits.count("verify-unknown", request_id, per_subject, now)
         services.limits.count("verify-failed", request_id, per_subject, now)
         raise InvalidToken("the link is not valid", code="token_invalid")
-    locked = bool(challenge.subject_ref) and (
-        services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
-    )
-    refused = challenge.check(token, now, locked=locked)
-    if refused == "too_many_attempts":  # only the secret's holder gets here
-        raise TooManyRequests("too many attempts; ask for a new link", code=refused)
+    refused = challenge.check(token, now)
     if refused == "token_invalid":
         services.requests.count_failed_attempt(request_id)
         if challenge.subject_ref:  # across every request of this person, resubmissions included
             services.limits.count("verify-failed", challenge.subject_ref, per_subject, now)
         raise InvalidToken("the link is not valid", code=refused)
+    # The right secret: only now is the person's lock read (only the holder learns of it).
+    locked = bool(challenge.subject_ref) and (
+        services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
+    )
+    refused = challenge.check(token, now, locked=locked)
+    if refused == "too_many_attempts":
+        raise TooManyRequests("too many attempts; ask for a new link", code=refused)
     if refused == "token_used":
         raise Conflict("this link was already used", code=refused)
     if refused == "token_expired":
