@@ -1,5 +1,6 @@
-"""Intake cost: AWS calls per API request (goal <= 2 DynamoDB calls), counted under moto through
-the real public_api handler. Counts are machine-independent; no timing here."""
+"""Intake cost: AWS calls per API request (goal <= 3 DynamoDB calls; 2 before issue 14's per-person
+send counter), and per wrong-token verify, counted under moto through the real public_api handler.
+Counts are machine-independent; no timing here."""
 
 from __future__ import annotations
 
