@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
+.PHONY: help venv tools run test lint typecheck cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz
 
 help:
@@ -82,6 +82,9 @@ integration: venv
 
 e2e: venv
 	$(PY) -m pytest -m e2e -q
+
+security: venv
+	$(PY) -m pytest -m security -q
 
 test: lint typecheck cfn-lint sam-validate
 	$(PY) -m pytest -q
