@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test browser-check lint typecheck cfn-lint sam-validate unit integration e2e invoke tick build bench clean \
+.PHONY: help venv tools run test browser-check lint typecheck cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready
 
 help:
@@ -90,6 +90,9 @@ integration: venv
 
 e2e: venv
 	$(PY) -m pytest -m e2e -q
+
+security: venv
+	$(PY) -m pytest -m security -q
 
 # Browser tests need Debian's chromium; without it they are skipped, and that is said loudly (before and after).
 BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \

@@ -8,6 +8,7 @@ way API Gateway checks it, so one signed client works locally and on AWS.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import re
@@ -169,6 +170,10 @@ def verify_sigv4(method: str, url: str, headers: dict[str, str], body: bytes, re
     except ValueError:
         return None
     if abs((datetime.now(UTC) - signed_at).total_seconds()) > SIGNATURE_MAX_SKEW_SECONDS:
+        return None
+    # botocore signs whatever X-Amz-Content-Sha256 claims; API Gateway hashes the body it received.
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is not None and not hmac.compare_digest(claimed.lower(), hashlib.sha256(body).hexdigest()):
         return None
     names = signed_headers.split(";")
     request = AWSRequest(method=method, url=url, data=body, headers={n: headers.get(n, "") for n in names})

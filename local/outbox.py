@@ -1,4 +1,5 @@
-"""Every email the system sent, read back from the stand-in's SES (moto's data endpoint)."""
+"""Every email and SMS the system sent, read back from the stand-in's SES and SNS (moto's backends),
+each with its `channel` ("email" or "sms"), so a phone-only request can be finished on `make run`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 
 def _text_of(message: EmailMessage) -> str:
@@ -40,7 +42,28 @@ def read_outbox(account: str, region: str) -> list[dict[str, Any]]:
                     "headers": {},
                 }
             )
-    return sent
+    for entry in sent:
+        entry["channel"] = "email"
+    return sent + read_sms(account, region)
+
+
+def read_sms(account: str, region: str) -> list[dict[str, Any]]:
+    """Every SMS published through SNS (verification codes, notices), oldest first."""
+    texts = list(sns_backends[account][region].sms_messages.items())
+    return [
+        {
+            "id": message_id,
+            "channel": "sms",
+            "to": [phone],
+            "from": "",
+            "reply_to": "",
+            "subject": "",
+            "text": text,
+            "time": None,
+            "headers": {},
+        }
+        for message_id, (phone, text) in texts
+    ]
 
 
 def _raw_entry(raw: Any) -> dict[str, Any]:

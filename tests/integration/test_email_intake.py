@@ -100,6 +100,16 @@ def test_unregistered_sender_gets_no_destructive_action_and_no_confirmation(stac
     assert stack.outbox(to=stranger) == []
 
 
+def test_repeated_mail_from_one_unregistered_sender_joins_its_one_held_entry(stack: Harness):
+    stranger = unique_email("stranger")
+    first = deliver(stack, compose(stranger, "Delete", "Please delete my personal data."))
+    again = deliver(stack, compose(stranger.upper(), "Access", "Send me a copy of my personal data."))
+    assert again["request_id"] == first["request_id"]
+    assert again["duplicate"] is True
+    trail = request_detail(stack, first["request_id"])["audit"]
+    assert [event["action"] for event in trail].count("email_received") == 1
+
+
 def test_unregistered_sender_with_a_question_gets_the_answer_at_from_not_reply_to(stack: Harness):
     stranger, elsewhere = unique_email("asker"), unique_email("elsewhere")
     outcome = deliver(stack, compose(stranger, "Question", "How long do you keep SMS logs?", reply_to=elsewhere))

@@ -132,10 +132,8 @@ def test_the_link_expires_after_export_link_days(stack: Harness, export: Export,
     assert (reply.status, error_code(reply)) == (404, "export_not_found")
 
 
-def test_wrong_secrets_lock_the_link_after_five_attempts(stack: Harness):
+def test_wrong_secrets_from_a_stranger_never_lock_the_link(stack: Harness):
     export = _fulfilled_access(stack)
-    for _ in range(5):
+    for _ in range(6):
         assert error_code(follow(stack, export.request_id, "guess")) == "export_not_found"
-    reply = follow(stack, export.request_id, export.secret)
-    assert (reply.status, error_code(reply)) == (429, "too_many_attempts")
-    assert "location" not in reply.headers
+    assert follow(stack, export.request_id, export.secret).status == 302

@@ -11,7 +11,14 @@ import pytest
 
 from local import sam_template
 from privacydesk.logic.errors import Gone, NotFound, TooManyRequests
-from privacydesk.logic.export_links import ExportGrant, download_url, grant_for, open_export
+from privacydesk.logic.export_links import (
+    WRONG_GUESSES_PER_SOURCE,
+    ExportGrant,
+    download_url,
+    grant_for,
+    open_export,
+)
+from privacydesk.logic.ports import Allowance
 from privacydesk.logic.tokens import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.unit
@@ -77,16 +84,46 @@ def test_a_hash_copied_to_another_request_opens_nothing():
     assert refused.value.code == "export_not_found"
 
 
-def test_wrong_secrets_count_and_lock_the_link():
+class Counters:
+    """An in-memory logic.ports.AbuseLimits."""
+
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, str], int] = {}
+
+    def spend(self, kind: str, key: str, allowance: Allowance, now: datetime) -> bool:
+        raise AssertionError("not used here")
+
+    def used(self, kind: str, key: str, allowance: Allowance, now: datetime) -> int:
+        return self.hits.get((kind, key), 0)
+
+    def count(self, kind: str, key: str, allowance: Allowance, now: datetime) -> None:
+        self.hits[(kind, key)] = self.hits.get((kind, key), 0) + 1
+
+
+def _open_from(grants: Grants, request_id: str, secret: str, source: str, limits: Counters) -> str:
+    return open_export(request_id, secret, now=NOW, grants=grants, signer=Signer(), source=source, limits=limits)
+
+
+def test_wrong_secrets_never_lock_the_owner_out():
     secret, grant = grant_for("req_1", "exports-bucket", KEY, now=NOW, days=7)
-    grants = Grants(grant)
-    for _ in range(MAX_ATTEMPTS):
+    grants, limits = Grants(grant), Counters()
+    for _ in range(MAX_ATTEMPTS * 2):
         with pytest.raises(NotFound):
-            _open(grants, "req_1", "guess")
-    assert grants.failed == ["req_1"] * MAX_ATTEMPTS
-    with pytest.raises(TooManyRequests) as locked:
-        _open(grants, "req_1", secret)
-    assert locked.value.code == "too_many_attempts"
+            _open_from(grants, "req_1", "guess", "203.0.113.9", limits)
+    assert _open_from(grants, "req_1", secret, "198.51.100.7", limits)
+
+
+def test_wrong_guesses_are_throttled_per_source_alike_for_known_and_unknown_links():
+    secret, grant = grant_for("req_1", "exports-bucket", KEY, now=NOW, days=7)
+    grants, limits = Grants(grant), Counters()
+    cap = WRONG_GUESSES_PER_SOURCE.cap
+    for n in range(cap):
+        with pytest.raises(NotFound):
+            _open_from(grants, "req_1" if n % 2 else "req_unknown", "guess", "203.0.113.9", limits)
+    for request_id in ("req_1", "req_unknown"):
+        with pytest.raises(TooManyRequests) as throttled:
+            _open_from(grants, request_id, secret, "203.0.113.9", limits)
+        assert throttled.value.code == "too_many_attempts"
 
 
 def test_an_unknown_request_is_not_found():

@@ -9,6 +9,7 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk requests extend req_... --reason "..." --days 14
   privacydesk requests complete req_... [--message "..."]
   privacydesk requests note req_... --text "..."
+  privacydesk requests reissue-export req_...   (a new Access download link; the old one stops working)
   privacydesk audit verify req_...
   privacydesk review list                   (inbound messages that did not become a request)
   privacydesk review show email_...
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--due-before")
     listing.add_argument("--limit", type=int, default=25)
     listing.add_argument("--cursor")
-    for name in ("show", "approve", "acknowledge"):
+    for name in ("show", "approve", "acknowledge", "reissue-export"):
         requests.add_parser(name).add_argument("request_id")
     for name in ("deny", "hold"):
         action = requests.add_parser(name)

@@ -93,3 +93,17 @@ def complete(request_id: str, body: CompleteBody) -> dict[str, Any]:
 @router.post("/v1/admin/requests/<request_id>/note", summary="Add a note to the audit trail")
 def note(request_id: str, body: NoteBody) -> dict[str, Any]:
     return _view(admin_actions.note(request_id, body.text, actor=actor(), now=utc_now(), services=fresh_services()))
+
+
+@router.post(
+    "/v1/admin/requests/<request_id>/reissue-export",
+    summary="Send an Access export's requester a new download link (the old one stops working)",
+)
+def reissue_export(request_id: str, body: EmptyBody | None = None) -> dict[str, Any]:
+    from privacydesk.dal.export_grants import ExportGrants
+    from privacydesk.logic.export_reissue import reissue_export_link
+
+    request = reissue_export_link(
+        request_id, actor=actor(), now=utc_now(), services=fresh_services(), grants=ExportGrants()
+    )
+    return _view(request)

@@ -21,6 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 class LazyRoutersResolver(APIGatewayHttpResolver):
     def __init__(self, routers: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if kwargs.get("enable_validation"):
+            from privacydesk.api.strict_json import StrictJsonValidation
+
+            self._request_validation_middleware = StrictJsonValidation()  # JSON bodies only, sane depth
         self.router_paths = tuple(routers)  # (path pattern, router module)
         self._included: set[str] = set()
 
@@ -29,7 +33,10 @@ class LazyRoutersResolver(APIGatewayHttpResolver):
         module = self.router_module_for(path)
         if module is not None:
             self.include_router_module(module)
-        return super().resolve(event, context)
+        reply = super().resolve(event, context)
+        # Every reply, errors included: browsers must not sniff a JSON body into something else.
+        reply.setdefault("headers", {})["X-Content-Type-Options"] = "nosniff"
+        return reply
 
     def router_module_for(self, path: str) -> str | None:
         return next((module for pattern, module in self.router_paths if fnmatchcase(path, pattern)), None)

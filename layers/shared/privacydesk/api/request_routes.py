@@ -44,18 +44,16 @@ def _submit(body: NewRequestBody) -> dict[str, Any]:
                 "public_base_url": public_base_url(router.current_event.request_context.domain_name),
             }
         )
-    receipt = intake.submit(
-        intake.NewRequest(**body.model_dump()), channel=Channel.API, now=utc_now(), services=services
-    )
-    request = receipt.request
+    now = utc_now()
+    receipt = intake.submit(intake.NewRequest(**body.model_dump()), channel=Channel.API, now=now, services=services)
+    request, status_token = intake.caller_receipt(receipt, now, services)  # never a duplicate's id
     reply = SubmittedReply(
         request_id=request.request_id,
         status=request.status,
         received_at=request.received_at,
         acknowledge_by=request.acknowledge_by,
         respond_by=request.respond_by,
-        status_token=receipt.status_token,
-        duplicate=receipt.duplicate,
+        status_token=status_token,
     )
     return reply.model_dump(mode="json")
 
@@ -149,7 +147,8 @@ ExportSecret = Annotated[
     summary="Download an Access export (the link in the completion email)",
     description="Checks the emailed secret and redirects to the export, signed for "
     f"{export_links.REDIRECT_SECONDS} seconds. A wrong or unknown secret is 404 export_not_found "
-    "(and counts as a failed attempt; after a few, 429 too_many_attempts), an expired link 410 export_expired.",
+    "(and counts against the caller's address; after a few, 429 too_many_attempts for an hour), "
+    "an expired link 410 export_expired.",
     responses={
         302: {
             "description": "Found: Location is the export, downloadable for a few minutes",
@@ -159,10 +158,19 @@ ExportSecret = Annotated[
     },
 )
 def export(request_id: str, token: ExportSecret) -> Response[None]:
+    from privacydesk.dal.abuse_limits import AbuseCounters
     from privacydesk.dal.export_grants import ExportGrants
     from privacydesk.integrations.object_store import S3ObjectStore
 
-    location = export_links.open_export(request_id, token, now=utc_now(), grants=ExportGrants(), signer=S3ObjectStore())
+    location = export_links.open_export(
+        request_id,
+        token,
+        now=utc_now(),
+        grants=ExportGrants(),
+        signer=S3ObjectStore(),
+        source=router.current_event.request_context.http.source_ip,
+        limits=AbuseCounters(),
+    )
     return Response(
         status_code=302,
         headers={"Location": location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},

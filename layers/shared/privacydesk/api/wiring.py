@@ -41,6 +41,8 @@ def public_base_url(fallback_host: str | None = None) -> str:
 
 @cache
 def request_services() -> RequestServices:
+    from privacydesk.dal.abuse_limits import AbuseCounters
+    from privacydesk.dal.receipts import DuplicateReceipts
     from privacydesk.dal.requests_store import RequestRepository
     from privacydesk.integrations.event_bus import EventBridgePublisher
     from privacydesk.integrations.mailer import SesMailer
@@ -50,6 +52,8 @@ def request_services() -> RequestServices:
     from privacydesk.models.datamap import load_datamap
 
     return RequestServices(
+        limits=AbuseCounters(),
+        receipts=DuplicateReceipts(),
         requests=RequestRepository(),
         mailer=SesMailer(),
         sms=SnsSmsSender(),
@@ -69,7 +73,13 @@ def fresh_services() -> RequestServices:
 
     base = request_services()
     return RequestServices(
-        requests=base.requests, mailer=base.mailer, sms=base.sms, events=base.events, config=base.config
+        requests=base.requests,
+        mailer=base.mailer,
+        sms=base.sms,
+        events=base.events,
+        config=base.config,
+        limits=base.limits,
+        receipts=base.receipts,
     )
 
 

@@ -158,6 +158,7 @@ class ChallengeRecord(Model):
     valid_until = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     used = BooleanAttribute(default=False)
+    subject_ref = UnicodeAttribute(null=True)  # hashed person key (failed attempts per subject)
     expires_at = NumberAttribute()  # TTL: removed a day after it stops being valid
 
     def to_domain(self) -> VerificationChallenge:
@@ -168,6 +169,7 @@ class ChallengeRecord(Model):
             expires_at=datetime.fromisoformat(self.valid_until.replace("Z", "+00:00")),
             attempts=int(self.attempts),
             used=bool(self.used),
+            subject_ref=self.subject_ref,
         )
 
 
@@ -353,6 +355,7 @@ def challenge_fields(challenge: VerificationChallenge) -> dict[str, Any]:
         "valid_until": iso(challenge.expires_at),
         "attempts": challenge.attempts,
         "used": challenge.used,
+        "subject_ref": challenge.subject_ref,
         "expires_at": int((challenge.expires_at + timedelta(days=1)).timestamp()),
     }
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from privacydesk.logic.errors import InvalidInput
 
 DEFAULT_PHONE_REGION = "PH"
+# Providers that ignore dots in the local part, and their aliases (one mailbox, several spellings).
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
 def normalise_email(raw: str) -> str:
@@ -27,3 +29,17 @@ def normalise_phone(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput("phone is not a valid number", code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def person_email(address: str) -> str:
+    """One spelling per mailbox, for limits and duplicate detection only (mail still goes to the
+    address as written): lower case, no plus-tag, and the provider's own rules (Gmail ignores dots
+    and answers at googlemail.com too). Idempotent."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    local = local.split("+", 1)[0] or local
+    domain = domain.rstrip(".")
+    if domain in DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"

@@ -4,18 +4,20 @@ The requester is emailed a link to our API holding a random secret, never an S3 
 URL signed by a Lambda role dies with the role's session credentials (hours), and SigV4 caps it at
 7 days anyway. Only the secret's keyed hash is stored (a `VerificationChallenge`, so the same rules
 hold as for verification: keyed by the request id, constant-time compare, a few wrong attempts,
-an expiry), with the export's bucket and key. Following the link checks the secret and redirects
+an expiry), with the export's bucket and key. Secrets are 256 random bits; wrong guesses are
+throttled per source address, never by locking the link. Following the link checks the secret and redirects
 to a presigned URL signed there and then, valid a few minutes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from privacydesk.logic.errors import Gone, NotFound, TooManyRequests
+from privacydesk.logic.ports import AbuseLimits, Allowance, NoLimits
 from privacydesk.logic.tokens import VerificationChallenge, challenge_for
 from privacydesk.observability import logger
 
@@ -62,6 +64,11 @@ def download_url(base_url: str, request_id: str, secret: str) -> str:
     return f"{base_url}/v1/requests/{quote(request_id, safe='')}/export?{urlencode({'token': secret})}"
 
 
+# Wrong secrets (unknown requests included) per source address and hour. A link never locks: a
+# stranger who knows a request id must not be able to shut its owner out.
+WRONG_GUESSES_PER_SOURCE = Allowance(cap=20, window=timedelta(hours=1))
+
+
 def open_export(
     request_id: str,
     secret: str,
@@ -69,23 +76,24 @@ def open_export(
     now: datetime,
     grants: ExportGrantStore,
     signer: Presigner,
+    source: str = "",
+    limits: AbuseLimits | None = None,
     seconds: int = REDIRECT_SECONDS,
 ) -> str:
     """A fresh presigned URL of the export, if `secret` is this request's live download secret.
 
-    An unknown request and a wrong secret look the same (404), so nothing about a request leaks to
-    someone without its secret; only the secret's holder learns that the link expired (410).
+    An unknown request and a wrong secret look the same (404) and count alike against the caller's
+    source; past the cap the source gets 429 for any link, known or not, until the hour turns. Only
+    the secret's holder learns that the link expired (410).
     """
+    throttle = limits or NoLimits()
+    if throttle.used("export-guess", source, WRONG_GUESSES_PER_SOURCE, now) >= WRONG_GUESSES_PER_SOURCE.cap:
+        raise TooManyRequests("too many wrong download links from here; try again later", code="too_many_attempts")
     grant = grants.get(request_id) if len(request_id) <= MAX_ID_LENGTH else None  # ids are "req_" + 32 hex
-    if grant is None:
-        raise NotFound("no such export", code="export_not_found")
-    refused = grant.challenge.check(secret, now)
-    if refused == "too_many_attempts":
-        raise TooManyRequests(
-            "too many attempts with a wrong link; ask us for a new copy of your data", code="too_many_attempts"
-        )
-    if refused == "token_invalid":
-        grants.count_failed_attempt(request_id)
+    # Attempts stored by older versions are ignored: guesses are throttled per source, not per link.
+    refused = replace(grant.challenge, attempts=0).check(secret, now) if grant else "token_invalid"
+    if grant is None or refused == "token_invalid":
+        throttle.count("export-guess", source, WRONG_GUESSES_PER_SOURCE, now)
         raise NotFound("no such export", code="export_not_found")
     if refused is not None:  # token_expired (a grant is never marked used)
         raise Gone("this download link has expired, and the copy with it", code="export_expired")

@@ -22,13 +22,31 @@ from privacydesk.logic.export_bundle import write_bundle
 from privacydesk.logic.fulfilment_ports import FulfilmentServices, HoldView, Objection, StoreConnector
 from privacydesk.logic.lifecycle import check_transition
 from privacydesk.logic.notifications import COMPANY, manila_time
-from privacydesk.logic.subjects import Match, SubjectIds, erase_last, found_twice, matches, owner_attribute, resolve
+from privacydesk.logic.scope import proven_scope
+from privacydesk.logic.subjects import (
+    Match,
+    SubjectIds,
+    erase_last,
+    found_twice,
+    matches,
+    owner_attribute,
+    resolve_proven,
+)
 from privacydesk.models.datamap import ErasureMethod, Store, SubjectKey
 from privacydesk.models.events import SubjectErased, SubjectObjectionChanged
 from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType, Subject
 from privacydesk.observability import logger
 
 ACTOR = "fulfilment"
+NOTHING_PROVEN = "the request proved no email address or phone number, so we cannot tell whose data to act on"
+UNPROVEN_NOTE = {
+    "phone": " We used only the email address you confirmed: the phone number you gave was not confirmed, so "
+    "data tied to it was not included. To include it, send a request with that number alone and enter the code "
+    "we text to it.",
+    "email": " We used only the phone number you confirmed: the email address you gave was not confirmed, so "
+    "data tied to it was not included. To include it, send a request with that address alone and follow the "
+    "link we mail to it.",
+}
 HOLD_NOTICE = "they are under a legal hold: we must preserve them for a legal claim or an investigation"
 
 
@@ -70,7 +88,11 @@ def fulfil(
     if reason:
         logger.info("fulfilment skipped", extra={"request_id": request_id, "status": request.status.value})
         return FulfilmentResult(request_id, "skipped", request.status, reason)
-    ids = resolve(request.subject, services.accounts)
+    scope = proven_scope(request)  # the one rule: only what this request proved is looked up
+    if scope.empty:
+        admin_actions.deny(request.request_id, NOTHING_PROVEN, actor=ACTOR, now=now, services=services.requests)
+        return FulfilmentResult(request_id, "denied", RequestStatus.DENIED, "nothing_proven")
+    ids = resolve_proven(scope, services.accounts)
     if request.status != RequestStatus.IN_PROGRESS:
 
         def started(current: PrivacyRequest) -> PrivacyRequest:
@@ -84,7 +106,12 @@ def fulfil(
             action="fulfilment_started",
             actor=ACTOR,
             at=now,
-            details={"attempt": attempt, "registered_account": bool(ids.account_id)},
+            details={
+                "attempt": attempt,
+                "registered_account": bool(ids.account_id),
+                "proven_by": scope.proven_by,
+                "unproven": list(scope.unproven),
+            },
         )
     try:
         if request.type == RequestType.ACCESS:
@@ -136,6 +163,7 @@ def _finish(
     sms: str | None = None,
 ) -> FulfilmentResult:
     """Close the request (the requester is emailed at the verified address only) and audit it."""
+    message += "".join(UNPROVEN_NOTE[kind] for kind in proven_scope(request).unproven if kind in UNPROVEN_NOTE)
     done = admin_actions.complete(
         request.request_id, message, actor=ACTOR, now=now, services=services.requests, outcome=outcome
     )

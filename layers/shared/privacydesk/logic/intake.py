@@ -6,20 +6,31 @@ phone-only subject with an SMS code. Nothing destructive happens before that.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from privacydesk.clock import utc_now
 from privacydesk.integrations.mailer import OutgoingEmail
 from privacydesk.logic import notifications
-from privacydesk.logic.contacts import normalise_email, normalise_phone
+from privacydesk.logic.contacts import normalise_email, normalise_phone, person_email
 from privacydesk.logic.corrections import checked_corrections
 from privacydesk.logic.deadlines import clocks_for
 from privacydesk.logic.errors import Conflict, Gone, InvalidInput, InvalidToken, NotFound, TooManyRequests
 from privacydesk.logic.lifecycle import check_transition
-from privacydesk.logic.ports import RequestServices
-from privacydesk.logic.tokens import challenge_for, hash_secret, matches, new_token
+from privacydesk.logic.ports import ReceiptStore, RequestServices
+from privacydesk.logic.scope import proofs_of
+from privacydesk.logic.tokens import (
+    MAX_ATTEMPTS,
+    TOKEN_TTL,
+    VerificationChallenge,
+    challenge_for,
+    hash_secret,
+    matches,
+    new_token,
+)
 from privacydesk.models.events import RequestCancelled, RequestReceived, RequestVerified
 from privacydesk.models.requests import (
     Channel,
@@ -29,6 +40,8 @@ from privacydesk.models.requests import (
     Subject,
 )
 from privacydesk.observability import logger
+
+MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,38 @@ class Receipt:
     request: PrivacyRequest
     status_token: str | None  # shown once; None for a duplicate (the original holder has it)
     duplicate: bool = False
+
+
+def caller_receipt(receipt: Receipt, now: datetime, services: RequestServices) -> tuple[PrivacyRequest, str]:
+    """What the submitter is shown: a request id and a status token, always.
+
+    A duplicate is shown as a fresh receipt (a new id, its own clocks and token) that points at
+    nothing, so the reply looks the same whether the address is unknown, registered or already has
+    an open request, and a stranger never gets the open request's id. The requester themselves
+    reaches their request through the link already mailed (or texted) to them.
+    """
+    if not receipt.duplicate and receipt.status_token:
+        return receipt.request, receipt.status_token
+    clocks = clocks_for(now, services.config.clock_policy)
+    inquiry = receipt.request.type == RequestType.INQUIRY
+    receipt_id, status_token = f"req_{uuid.uuid4().hex}", new_token()
+    shown = PrivacyRequest(
+        request_id=receipt_id,
+        type=receipt.request.type,
+        status=RequestStatus.RECEIVED if inquiry else RequestStatus.PENDING_VERIFICATION,
+        channel=receipt.request.channel,
+        subject=Subject(),  # nothing about anyone is kept with it
+        received_at=now,
+        acknowledge_by=clocks.acknowledge_by,
+        respond_by=clocks.respond_by,
+        policy_version=receipt.request.policy_version,
+        datamap_version=receipt.request.datamap_version,
+        status_token_hash=hash_secret(status_token, context=receipt_id),
+    )
+    if services.receipts is not None:
+        # Kept, so following it reads as a new request nobody confirmed: pending, then expired.
+        services.receipts.save(shown, valid_until=now + TOKEN_TTL)
+    return shown, status_token
 
 
 def subject_of(new: NewRequest) -> Subject:
@@ -89,14 +134,23 @@ def submit(
     `notify_to` overrides where the verification goes (email intake: the registered address).
     `hold_reason` records a request whose sender could not be trusted (email intake: DMARC or spam
     failure, unregistered sender): it is kept on hold for the DPO, with no challenge and no notice
-    to anyone, and it neither merges with nor counts against the subject's trusted requests.
+    to anyone, and it neither merges with nor counts against the subject's trusted requests. Later
+    untrusted mail from the same sender (as a person: logic.contacts.person_email) joins that one
+    held entry while it is on hold.
     """
     _check_shape(new)
     corrections = new.corrections or {}
     if corrections and services.config.correctable_fields is not None:
         corrections = checked_corrections(corrections, services.config.correctable_fields)
     subject = subject_of(new)
-    recent = [r for r in services.requests.by_subject(subject.key) if not _untrusted(r)]
+    found = services.requests.by_subject(subject.key)
+    if hold_reason is not None:
+        # Untrusted mail from one sender lands on one held entry for the DPO, whatever it asks:
+        # repeats add to its trail instead of opening new requests, each with its own clocks.
+        held_entry = next((r for r in found if _untrusted(r) and r.status == RequestStatus.ON_HOLD), None)
+        if held_entry is not None:
+            return Receipt(request=held_entry, status_token=None, duplicate=True)
+    recent = [r for r in found if not _untrusted(r)]
     day_ago = now - timedelta(days=1)
     if hold_reason is None and (
         sum(1 for r in recent if r.received_at >= day_ago) >= services.config.max_requests_per_subject_per_day
@@ -107,7 +161,7 @@ def submit(
     duplicate = None if hold_reason else next((r for r in recent if r.is_open and r.type == new.type), None)
     if duplicate is not None:
         if duplicate.status == RequestStatus.PENDING_VERIFICATION:
-            _send_challenge(duplicate, now, services, notify_to=notify_to, store=True)
+            _renew_spent_challenge(duplicate, now, services, notify_to=notify_to)
         return Receipt(request=duplicate, status_token=None, duplicate=True)
 
     request_id = f"req_{uuid.uuid4().hex}"
@@ -143,7 +197,8 @@ def submit(
     challenge = None
     secret = None
     if not is_inquiry and not held:
-        secret, challenge = challenge_for(request_id, "email_link" if (notify_to or subject.email) else "sms_code", now)
+        method = "email_link" if (notify_to or subject.email) else "sms_code"
+        secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
     services.requests.create(
         request,
         actor=f"requester:{channel.value}",
@@ -151,13 +206,17 @@ def submit(
         challenge=challenge,
     )
     if secret and challenge:
-        _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to)
-    elif is_inquiry and not held and (notify_to or subject.email):
-        safe_send(
-            services,
-            "inquiry_received",
-            notifications.inquiry_received_email(notify_to or subject.email or "", request),
-        )
+        # Counted only once the request is stored (a failed write spends no send). Over the limit
+        # the challenge is stored spent, so asking again later (or the reminder job) renews and
+        # sends it; the reply is the same either way.
+        if _may_send(request, _channel_of(challenge.method), notify_to, now, services):
+            _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
+        else:
+            services.requests.replace_challenge(replace(challenge, expires_at=now))
+    elif is_inquiry and not held and (to := notify_to or subject.email):  # noqa: SIM102
+        # The limit is checked only where a mail would go (it counts a send).
+        if _may_send(request, "email", notify_to, now, services):
+            safe_send(services, "inquiry_received", notifications.inquiry_received_email(to, request))
     services.events.publish(
         RequestReceived(
             occurred_at=now,
@@ -175,24 +234,88 @@ def _untrusted(request: PrivacyRequest) -> bool:
     return request.trust.get("verified") is False
 
 
-def _send_challenge(
-    request: PrivacyRequest, now: datetime, services: RequestServices, *, notify_to: str | None, store: bool
+def subject_ref(subject: Subject) -> str:
+    """The person behind a subject, hashed: counters and challenges name it without holding PII."""
+    return hashlib.sha256(subject.key.encode()).hexdigest()
+
+
+def _renew_spent_challenge(
+    request: PrivacyRequest, now: datetime, services: RequestServices, *, notify_to: str | None
 ) -> None:
-    """A fresh challenge (the old link stops working) for a repeated or reminded request."""
+    """A repeated submission never replaces a live challenge (its link or code keeps working) and
+    never resets a locked one; only an expired or missing challenge is renewed, its failed attempts
+    carried over, and the send is subject to the per-person and per-destination limits."""
+    current = services.requests.challenge(request.request_id)
+    if current is not None and (current.attempts >= MAX_ATTEMPTS or (not current.used and now < current.expires_at)):
+        return
+    _send_challenge(request, now, services, notify_to=notify_to, store=True, previous=current)
+
+
+def _send_challenge(
+    request: PrivacyRequest,
+    now: datetime,
+    services: RequestServices,
+    *,
+    notify_to: str | None,
+    store: bool,
+    previous: VerificationChallenge | None = None,
+) -> None:
+    """A fresh challenge (the old link stops working), keeping the old one's failed attempts, if
+    the send limits allow a send; otherwise nothing changes."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
-    secret, challenge = challenge_for(request.request_id, method, now)
+    if not _may_send(request, _channel_of(method), notify_to, now, services):
+        return
+    secret, challenge = challenge_for(
+        request.request_id,
+        method,
+        now,
+        attempts=previous.attempts if previous else 0,
+        subject_ref=subject_ref(request.subject),
+    )
     if store:
         services.requests.replace_challenge(challenge)
-    _deliver_challenge(request, secret, method, services, notify_to=notify_to)
+    _deliver_challenge(request, secret, method, services, notify_to=notify_to, now=now)
 
 
 def resend_verification(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    """Reminder for a request still waiting on its requester (used by the deadline monitor)."""
-    _send_challenge(request, now, services, notify_to=None, store=True)
+    """Reminder for a request still waiting on its requester (used by the deadline monitor). A
+    locked challenge gets no reminder: a new secret would reopen the guessing."""
+    current = services.requests.challenge(request.request_id)
+    if current is not None and current.attempts >= MAX_ATTEMPTS:
+        return
+    _send_challenge(request, now, services, notify_to=None, store=True, previous=current)
+
+
+def _channel_of(method: str) -> str:
+    return "email" if method == "email_link" else "sms"
+
+
+def _may_send(
+    request: PrivacyRequest, channel: str, notify_to: str | None, now: datetime, services: RequestServices
+) -> bool:
+    """Sends are capped per person (the subject) and per destination, with a cooldown; SMS more
+    strictly. Over the limit nothing is sent and the caller's reply does not change."""
+    allowance = services.config.sms_sends if channel == "sms" else services.config.email_sends
+    if channel == "sms":
+        destination = f"phone:{request.subject.phone}"
+    else:
+        destination = f"email:{person_email(notify_to or request.subject.email or '')}"
+    # One counter per person: the subject and the destination are usually the same person (one call).
+    keys = dict.fromkeys((request.subject.key, destination))
+    if all(services.limits.spend(f"send-{channel}", key, allowance, now) for key in keys):
+        return True
+    logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
+    return False
 
 
 def _deliver_challenge(
-    request: PrivacyRequest, secret: str, method: str, services: RequestServices, *, notify_to: str | None
+    request: PrivacyRequest,
+    secret: str,
+    method: str,
+    services: RequestServices,
+    *,
+    notify_to: str | None,
+    now: datetime,
 ) -> None:
     if method == "email_link":
         to = notify_to or request.subject.email or ""
@@ -221,15 +344,28 @@ def safe_send(services: RequestServices, kind: str, message: OutgoingEmail) -> N
 
 
 def verify(request_id: str, token: str, *, now: datetime, services: RequestServices) -> PrivacyRequest:
-    challenge = services.requests.challenge(request_id)
+    challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
+    per_subject = services.config.subject_failed_attempts
     if challenge is None:
+        # An unknown request answers as a wrong secret does, in roughly the same time: the id is
+        # counted as its request and person would be (two writes), so probing is recorded and
+        # costs what guessing costs.
+        services.limits.count("verify-unknown", request_id, per_subject, now)
+        services.limits.count("verify-failed", request_id, per_subject, now)
         raise InvalidToken("the link is not valid", code="token_invalid")
     refused = challenge.check(token, now)
-    if refused == "too_many_attempts":
-        raise TooManyRequests("too many attempts; ask for a new link", code=refused)
     if refused == "token_invalid":
         services.requests.count_failed_attempt(request_id)
+        if challenge.subject_ref:  # across every request of this person, resubmissions included
+            services.limits.count("verify-failed", challenge.subject_ref, per_subject, now)
         raise InvalidToken("the link is not valid", code=refused)
+    # The right secret: only now is the person's lock read (only the holder learns of it).
+    locked = bool(challenge.subject_ref) and (
+        services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
+    )
+    refused = challenge.check(token, now, locked=locked)
+    if refused == "too_many_attempts":
+        raise TooManyRequests("too many attempts; ask for a new link", code=refused)
     if refused == "token_used":
         raise Conflict("this link was already used", code=refused)
     if refused == "token_expired":
@@ -242,6 +378,7 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
                 "status": RequestStatus.VERIFIED,
                 "verified_at": now,
                 "verification_method": challenge.method,
+                "proven": proofs_of(challenge.method),  # logic.scope: what this request may look up
                 "acknowledged_at": request.acknowledged_at or now,
             }
         )
@@ -284,8 +421,13 @@ def notify_address(request: PrivacyRequest) -> str | None:
 
 
 def authorised(request_id: str, status_token: str | None, services: RequestServices) -> PrivacyRequest:
-    """The request, if the bearer holds its status token; otherwise 404, so nothing leaks."""
-    request = services.requests.get(request_id) if status_token else None
+    """The request, if the bearer holds its status token; otherwise 404, so nothing leaks.
+
+    A duplicate's receipt answers as a new request that nobody confirmed: pending until its link
+    would have expired, then expired (or cancelled, if its holder cancelled it)."""
+    request = services.requests.get(request_id) if status_token and len(request_id) <= MAX_ID_LENGTH else None
+    if request is None and status_token and services.receipts is not None and len(request_id) <= MAX_ID_LENGTH:
+        request = _receipt_as_request(request_id, services.receipts)
     if (
         request is None
         or request.status_token_hash is None
@@ -295,8 +437,23 @@ def authorised(request_id: str, status_token: str | None, services: RequestServi
     return request
 
 
+def _receipt_as_request(receipt_id: str, receipts: ReceiptStore) -> PrivacyRequest | None:
+    found = receipts.get(receipt_id)
+    if found is None:
+        return None
+    receipt, valid_until = found
+    if receipt.is_open and utc_now() >= valid_until:
+        return receipt.model_copy(update={"status": RequestStatus.EXPIRED, "closed_at": valid_until})
+    return receipt
+
+
 def cancel(request_id: str, status_token: str | None, *, now: datetime, services: RequestServices) -> PrivacyRequest:
-    authorised(request_id, status_token, services)
+    shown = authorised(request_id, status_token, services)
+    if services.receipts is not None and not (shown.subject.email or shown.subject.phone):  # a receipt
+        check_transition(shown.status, RequestStatus.CANCELLED)
+        closed = shown.model_copy(update={"status": RequestStatus.CANCELLED, "closed_at": now})
+        services.receipts.save(closed, valid_until=now)
+        return closed
 
     def cancelled(request: PrivacyRequest) -> PrivacyRequest:
         check_transition(request.status, RequestStatus.CANCELLED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from privacydesk.integrations.event_bus import EventPublisher
@@ -44,6 +44,44 @@ class RequestStore(Protocol):
 
 
 @dataclass(frozen=True)
+class Allowance:
+    """A cap per window, and optionally a cooldown between two counted hits."""
+
+    cap: int
+    window: timedelta = timedelta(days=1)
+    cooldown: timedelta | None = None
+
+
+class AbuseLimits(Protocol):
+    """Counters against farming, shared by concurrent invocations (dal.abuse_limits)."""
+
+    def spend(self, kind: str, key: str, allowance: Allowance, now: datetime) -> bool: ...
+    def used(self, kind: str, key: str, allowance: Allowance, now: datetime) -> int: ...
+    def count(self, kind: str, key: str, allowance: Allowance, now: datetime) -> None: ...
+
+
+class ReceiptStore(Protocol):
+    """Fresh receipts shown for duplicates (logic.intake.caller_receipt), so that following one
+    answers as following a new, never-confirmed request does (dal.receipts)."""
+
+    def save(self, receipt: PrivacyRequest, valid_until: datetime) -> None: ...
+    def get(self, receipt_id: str) -> tuple[PrivacyRequest, datetime] | None: ...
+
+
+class NoLimits:
+    """For callers that never send (and unit tests): everything is allowed, nothing counted."""
+
+    def spend(self, kind: str, key: str, allowance: Allowance, now: datetime) -> bool:
+        return True
+
+    def used(self, kind: str, key: str, allowance: Allowance, now: datetime) -> int:
+        return 0
+
+    def count(self, kind: str, key: str, allowance: Allowance, now: datetime) -> None:
+        return None
+
+
+@dataclass(frozen=True)
 class RequestConfig:
     public_base_url: str
     policy_version: Callable[[], str]
@@ -55,6 +93,11 @@ class RequestConfig:
     # is a 400 then, not a denial later (None: checked at fulfilment only).
     correctable_fields: frozenset[str] | None = None
     max_extension_days: int = 60
+    # Sends per person and per destination (SMS costs money and is the pumping target: stricter).
+    email_sends: Allowance = field(default_factory=lambda: Allowance(cap=5, cooldown=timedelta(seconds=10)))
+    sms_sends: Allowance = field(default_factory=lambda: Allowance(cap=3, cooldown=timedelta(minutes=1)))
+    # Wrong verification secrets per person across all their requests (each request also locks at 5).
+    subject_failed_attempts: Allowance = field(default_factory=lambda: Allowance(cap=10))
 
 
 @dataclass
@@ -65,3 +108,5 @@ class RequestServices:
     events: EventPublisher
     config: RequestConfig
     sent: list[str] = field(default_factory=list)  # kinds of notices sent in this call (for the reply/tests)
+    limits: AbuseLimits = field(default_factory=NoLimits)
+    receipts: ReceiptStore | None = None  # None: duplicates' receipts are not kept (unit tests)

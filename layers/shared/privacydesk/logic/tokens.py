@@ -44,17 +44,20 @@ class VerificationChallenge:
     expires_at: datetime
     attempts: int = 0
     used: bool = False
+    subject_ref: str | None = None  # hashed person key: failed attempts also count per subject
 
-    def check(self, secret: str, now: datetime) -> str | None:
+    def check(self, secret: str, now: datetime, *, locked: bool = False) -> str | None:
         """None if the secret is accepted, else the machine-readable reason.
 
-        The secret is checked before the challenge's state, so someone without it learns nothing
-        about the request (used or expired) beyond "invalid".
+        The secret is checked before the challenge's state (attempts included), so someone without
+        it learns nothing about the request (locked, used or expired) beyond "invalid": an unknown
+        request and a wrong secret answer alike. A locked challenge refuses even the right secret,
+        so guessing past the lock is useless; only the secret's holder is told it is locked.
         """
-        if self.attempts >= MAX_ATTEMPTS:
-            return "too_many_attempts"
         if not matches(secret, self.secret_hash, context=self.request_id):
             return "token_invalid"
+        if locked or self.attempts >= MAX_ATTEMPTS:
+            return "too_many_attempts"
         if self.used:
             return "token_used"
         if now >= self.expires_at:
@@ -63,13 +66,22 @@ class VerificationChallenge:
 
 
 def challenge_for(
-    request_id: str, method: str, now: datetime, ttl: timedelta = TOKEN_TTL
+    request_id: str,
+    method: str,
+    now: datetime,
+    ttl: timedelta = TOKEN_TTL,
+    *,
+    attempts: int = 0,
+    subject_ref: str | None = None,
 ) -> tuple[str, VerificationChallenge]:
+    """A new secret and its challenge. `attempts` carries a replaced challenge's failures over."""
     secret = new_sms_code() if method == "sms_code" else new_token()
     challenge = VerificationChallenge(
         request_id=request_id,
         secret_hash=hash_secret(secret, context=request_id),
         method=method,
         expires_at=now + ttl,
+        attempts=attempts,
+        subject_ref=subject_ref,
     )
     return secret, challenge

@@ -77,10 +77,7 @@ class SubmittedReply(Model):
     received_at: datetime
     acknowledge_by: datetime
     respond_by: datetime
-    status_token: str | None = Field(
-        description="Shown once. Send it as `Authorization: Bearer` to follow the request."
-    )
-    duplicate: bool = False
+    status_token: str = Field(description="Shown once. Send it as `Authorization: Bearer` to follow the request.")
 
 
 class ExtensionView(Model):

@@ -68,8 +68,11 @@ class Subject(Model):
 
     @property
     def key(self) -> str:
-        """Stable key for duplicate detection and rate limits (never logged: it holds PII)."""
-        return f"email:{self.email}" if self.email else f"phone:{self.phone}"
+        """Stable key for duplicate detection and rate limits (never logged: it holds PII): one per
+        person, not per spelling (logic.contacts.person_email)."""
+        from privacydesk.logic.contacts import person_email  # pure; models stay free of logic at import
+
+        return f"email:{person_email(self.email)}" if self.email else f"phone:{self.phone}"
 
 
 class Extension(Model):
@@ -97,6 +100,8 @@ class PrivacyRequest(Model):
     acknowledged_at: datetime | None = None
     verified_at: datetime | None = None
     verification_method: str | None = None  # email_link | sms_code | registered_email
+    # Identifiers this request proved, kind -> how ({"email": "email_link"}): logic.scope reads it.
+    proven: dict[str, str] = Field(default_factory=dict)
     closed_at: datetime | None = None
     overdue: bool = False
     extensions: list[Extension] = Field(default_factory=list)

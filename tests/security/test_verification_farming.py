@@ -1,0 +1,90 @@
+"""Observations 3 and 4 of issue 14: resubmitting must not reset the attempt lock, replace the live
+link, or send another mail or SMS. Controls: logic/intake.py (challenges are renewed only when
+spent, attempts count per request and per person), dal/abuse_limits.py (send caps and cooldowns)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.security.attacker import fresh_phone, inbox, mailbox, sms_codes, submit, verification_links, verify
+from tests.support.standin import RunningStack
+
+pytestmark = pytest.mark.security
+
+
+def _codes(replies: list[object]) -> list[str]:
+    return [r.json()["error"]["code"] for r in replies]  # type: ignore[attr-defined]
+
+
+def test_resubmitting_does_not_reset_the_attempt_lock(running: RunningStack):
+    victim = mailbox("victim")
+    request_id = submit(running, type="delete", email=victim).json()["request_id"]
+    guesses = [verify(running, request_id, f"guess-{n}") for n in range(5)]
+    assert submit(running, type="delete", email=victim).status_code == 202  # the old reset
+    guesses += [verify(running, request_id, f"again-{n}") for n in range(3)]
+    assert _codes(guesses) == ["token_invalid"] * 8
+    ((_, token),) = verification_links(running, victim)
+    locked = verify(running, request_id, token)  # even the right secret: the lock held
+    assert (locked.status_code, locked.json()["error"]["code"]) == (429, "too_many_attempts")
+
+
+def test_resubmitting_a_phone_request_texts_no_new_code(running: RunningStack):
+    phone = fresh_phone()
+    for _ in range(4):
+        assert submit(running, type="delete", phone=phone).status_code == 202
+    assert len(inbox(running, phone, "sms")) == 1
+
+
+def test_sms_code_lock_survives_resubmission(running: RunningStack):
+    phone = fresh_phone()
+    request_id = submit(running, type="access", phone=phone).json()["request_id"]
+    for n in range(5):
+        assert verify(running, request_id, f"{n:06d}").status_code == 400
+    submit(running, type="access", phone=phone)
+    (code,) = sms_codes(running, phone)  # no second code was texted
+    assert verify(running, request_id, code).status_code == 429
+
+
+def test_eight_submissions_send_one_mail_and_the_first_link_still_works(running: RunningStack):
+    owner = mailbox("owner")
+    replies = [submit(running, type="access", email=owner) for _ in range(8)]
+    assert {r.status_code for r in replies} == {202}
+    links = verification_links(running, owner)
+    assert len(links) == 1
+    request_id, token = links[0]
+    assert verify(running, request_id, token).status_code == 200
+
+
+def test_wrong_guesses_count_per_person_across_their_requests(running: RunningStack):
+    victim = mailbox("victim")
+    first = submit(running, type="access", email=victim).json()["request_id"]
+    time.sleep(11)  # past the email cooldown, so the second request gets its own challenge
+    second = submit(running, type="delete", email=victim).json()["request_id"]
+    for n in range(4):  # under the per-request lock of 5
+        verify(running, first, f"guess-{n}")
+    for n in range(6):
+        verify(running, second, f"guess-{n}")
+    token = next(token for request_id, token in verification_links(running, victim) if request_id == first)
+    refused = verify(running, first, token)  # 10 wrong guesses for this person in all
+    assert (refused.status_code, refused.json()["error"]["code"]) == (429, "too_many_attempts")
+
+
+def test_a_submission_over_the_send_limit_gets_the_same_reply(running: RunningStack):
+    person = mailbox("person")
+    mailed = submit(running, type="access", email=person)
+    cooled = submit(running, type="delete", email=person)  # within the cooldown: no mail now
+    assert (mailed.status_code, set(mailed.json())) == (cooled.status_code, set(cooled.json()))
+    assert len(verification_links(running, person)) == 1
+
+
+def test_asking_again_after_the_cooldown_sends_the_link_that_was_held_back(running: RunningStack):
+    person = mailbox("person")
+    submit(running, type="access", email=person)
+    submit(running, type="delete", email=person)
+    time.sleep(11)  # the email cooldown is 10 seconds
+    submit(running, type="delete", email=person)
+    links = verification_links(running, person)
+    assert len(links) == 2
+    assert verify(running, *links[-1]).status_code == 200
