@@ -33,16 +33,29 @@ def _submit_and_verify(running: RunningStack, body: dict[str, Any]) -> str:
     reply = requests.post(f"{running.api}/v1/requests", json=body, timeout=30)
     assert reply.status_code == 202, reply.text
     request_id = reply.json()["request_id"]
-    link = next(
-        found.group(1)
-        for message in reversed(running.outbox(to=body["email"]))
-        if (found := re.search(r"(https?://\S+/privacy/verify\?\S+)", message["text"])) and request_id in found.group(1)
-    )
+    link = _verification_link(running, body["email"], request_id)
+    if link is None:  # this person was mailed seconds ago (another test): the cooldown held it back,
+        time.sleep(11)  # so, as the person would, ask again once it has passed (SECURITY.md 4a)
+        assert requests.post(f"{running.api}/v1/requests", json=body, timeout=30).status_code == 202
+        link = _verification_link(running, body["email"], request_id)
+    assert link is not None, "no verification link"
     token = link.split("token=", 1)[1]
     verified = requests.post(f"{running.api}/v1/requests/{request_id}/verify", json={"token": token}, timeout=30)
     assert verified.status_code == 200, verified.text
     running.drain()
     return request_id
+
+
+def _verification_link(running: RunningStack, to: str, request_id: str) -> str | None:
+    return next(
+        (
+            found.group(1)
+            for message in reversed(running.outbox(to=to))
+            if (found := re.search(r"(https?://\S+/privacy/verify\?\S+)", message["text"]))
+            and request_id in found.group(1)
+        ),
+        None,
+    )
 
 
 def _completion_email(running: RunningStack, to: str) -> dict[str, Any]:

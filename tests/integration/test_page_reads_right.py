@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
-from tests.support.harness import Harness
+from tests.support.harness import ADMIN_IDENTITY, Harness
 
 pytestmark = pytest.mark.integration
 
@@ -70,11 +71,38 @@ def test_contact_us_gives_the_companys_address(stack: Harness):
     assert contact == [f"mailto:{SENDER_DEFAULT}"]
 
 
+def test_the_seeded_banner_has_a_body():
+    from privacydesk.logic.policy import initial_policy
+
+    _, notices = initial_policy()
+    assert notices
+    assert all(notice.body and notice.body.strip() for notice in notices)
+
+
 def test_every_banner_has_a_body_under_its_title(stack: Harness):
-    banners = _page(stack).banners
+    now = datetime.now(UTC)
+    created = stack.http(
+        "POST",
+        "/v1/admin/notices",
+        {
+            "title": "Scheduled maintenance",
+            "body": "The dashboard is read-only for an hour.",
+            "severity": "info",
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(),
+        },
+        identity=ADMIN_IDENTITY,
+    )
+    assert created.status == 201, created.body
+    try:
+        banners = _page(stack).banners
+    finally:
+        stack.http("DELETE", f"/v1/admin/notices/{created.json()['notice_id']}", identity=ADMIN_IDENTITY)
     assert banners
-    for paragraphs in banners:
+    for paragraphs in banners:  # a title-only banner shows no empty body paragraph
         title, *body = [p.strip() for p in paragraphs]
         assert title
-        assert body
         assert all(body)
+    assert ["Scheduled maintenance", "The dashboard is read-only for an hour."] in [
+        [p.strip() for p in paragraphs] for paragraphs in banners
+    ]
