@@ -58,20 +58,23 @@ def verify(running: RunningStack, request_id: str, token: str) -> requests.Respo
     return requests.post(f"{running.api}/v1/requests/{request_id}/verify", json={"token": token}, timeout=TIMEOUT)
 
 
-def wait_for(running: RunningStack, to: str, pattern: re.Pattern[str], channel: str = "email") -> str:
-    """The first match of `pattern` in what `to` received (bounded wait: fulfilment runs async)."""
+def wait_for(
+    running: RunningStack, to: str, pattern: re.Pattern[str], channel: str = "email", *, other_than: str = ""
+) -> str:
+    """The newest match of `pattern` in what `to` received, other than `other_than` (bounded wait:
+    fulfilment and the outbox run async)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         running.drain()
         for message in reversed(inbox(running, to, channel)):
-            if found := pattern.search(message["text"]):
+            if (found := pattern.search(message["text"])) and found.group(1) != other_than:
                 return found.group(1)
         time.sleep(0.5)
     raise AssertionError(f"nothing matching {pattern.pattern} reached the {channel} of the recipient")
 
 
-def download_link(running: RunningStack, to: str, channel: str = "email") -> str:
-    return wait_for(running, to, DOWNLOAD, channel)
+def download_link(running: RunningStack, to: str, channel: str = "email", *, other_than: str = "") -> str:
+    return wait_for(running, to, DOWNLOAD, channel, other_than=other_than)
 
 
 def export_text(link: str) -> str:
