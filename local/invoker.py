@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from local import sam_template
+from local import iam_guard, sam_template
 from local.provision import LocalStack
 
 # moto's documented fake credentials (the stand-in only; never a real secret).
@@ -49,6 +49,7 @@ class FunctionRunner:
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
         self._applied_env: dict[str, str] | None = None
+        iam_guard.install(stack)  # every handler's AWS calls are authorised against its own role
 
     def environment(self, logical_id: str) -> dict[str, str]:
         env = self.stack.function_environment(logical_id)
@@ -86,7 +87,8 @@ class FunctionRunner:
                 timeout_seconds=spec.timeout,
                 invoked_function_arn=f"arn:aws:lambda:{self.stack.region}:{self.stack.account}:function:{logical_id}",
             )
-            return handler(event, context)
+            with iam_guard.acting_as(logical_id):
+                return handler(event, context)
 
     def activate(self, logical_id: str | None = None) -> None:
         """Point this process's privacydesk package at the stack (for seeding and tests)."""

@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = f"http://{aws_host}:{aws_port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
 
+    from local import iam_guard
     from local.dispatcher import Dispatcher
     from local.gateway import LocalApi
     from local.invoker import LOCAL_CREDENTIALS, FunctionRunner
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from local.smtp import start_smtp
 
     stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+    iam_guard.install(stack)  # each function's AWS calls are checked against its role (local/iam_guard.py)
     api_url = f"http://{args.host}:{args.port}"
     runner = FunctionRunner(
         stack, extra_env={"PUBLIC_BASE_URL": api_url} if not stack.parameters.get("PublicBaseUrl") else {}
