@@ -66,16 +66,14 @@ class _Guard:
         self.stack = stack
         self.place = Place("aws", stack.region, stack.account)
         self.statements = role_statements(stack)
-        self.seen: Counter[SeenCall] = Counter()
-        self.lock = threading.Lock()
 
     def check(self, function: str, service: str, operation: str, params: dict[str, Any], prefix: str) -> list[Need]:
         """The needs this call's role does not meet (recorded either way)."""
         statements = self.statements[function]
         required = needs(service, operation, params, self.place, prefix)
         refused = [need for need in required if not evaluate(statements, need).allowed]
-        with self.lock:
-            self.seen[SeenCall(function, service, operation, tuple(required), not refused)] += 1
+        with _seen_lock:
+            _seen[SeenCall(function, service, operation, tuple(required), not refused)] += 1
         return refused
 
     def may_list(self, function: str, bucket: str) -> bool:
@@ -87,6 +85,9 @@ _guard: _Guard | None = None
 _install_lock = threading.Lock()
 _acting: ContextVar[str | None] = ContextVar("privacydesk_iam_role", default=None)
 _HOOKS: list[tuple[str, Any]] = []
+# Kept across installs: a process that re-provisions still reports everything it exercised.
+_seen: Counter[SeenCall] = Counter()
+_seen_lock = threading.Lock()
 
 
 def install(stack: LocalStack) -> None:
@@ -134,11 +135,9 @@ def acting_as(logical_id: str) -> Iterator[None]:
 
 
 def calls_seen() -> dict[SeenCall, int]:
-    """Every kind of call made inside `acting_as` since install, with how often."""
-    if _guard is None:
-        return {}
-    with _guard.lock:
-        return dict(_guard.seen)
+    """Every kind of call made inside `acting_as` in this process, with how often."""
+    with _seen_lock:
+        return dict(_seen)
 
 
 def statements() -> dict[str, list[Statement]]:
