@@ -77,8 +77,12 @@ class _Guard:
         return refused
 
     def may_list(self, function: str, bucket: str) -> bool:
+        """The implicit s3:ListBucket check of a read that found no object (recorded like a call)."""
         need = Need("s3:ListBucket", f"arn:{self.place.partition}:s3:::{bucket}")
-        return evaluate(self.statements[function], need).allowed
+        allowed = evaluate(self.statements[function], need).allowed
+        with _seen_lock:
+            _seen[SeenCall(function, "s3", "(missing object)", (need,), allowed)] += 1
+        return allowed
 
 
 _guard: _Guard | None = None
@@ -155,7 +159,7 @@ def _on_parameters(params: dict[str, Any], model: Any, context: dict[str, Any], 
     refused = _guard.check(function, service, model.name, params, prefix)
     context["iam_guard"] = {"function": function, "refused": refused, "service": service}
     if not refused and service == "s3" and model.name in ("GetObject", "HeadObject") and params.get("Bucket"):
-        context["iam_guard"]["hide_missing"] = not _guard.may_list(function, str(params["Bucket"]))
+        context["iam_guard"]["bucket"] = str(params["Bucket"])
 
 
 def _on_call(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
@@ -174,11 +178,15 @@ def _on_call(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse
 
 def _after_call(http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     decision = context.get("iam_guard")
-    if not decision or not decision.get("hide_missing"):
+    if _guard is None or not decision or "bucket" not in decision or decision.get("missing_checked"):
         return
+    decision["missing_checked"] = True  # the hooks may be registered twice on one client
     error = parsed.get("Error") or {}
-    if error.get("Code") in _MISSING_OBJECT_CODES:
-        # AWS will not tell a role that may not list the bucket whether the key exists.
+    if error.get("Code") not in _MISSING_OBJECT_CODES:
+        return
+    # AWS answers a missing key with 404 only to a role that may list the bucket (an implicit check).
+    may_list = _guard.may_list(decision["function"], decision["bucket"])
+    if not may_list:
         head = error.get("Code") in ("404", "NotFound")
         parsed["Error"] = {
             "Code": "403" if head else "AccessDenied",

@@ -62,8 +62,9 @@ def unexercised(entries: Iterable[Exercise]) -> list[Exercise]:
     return [e for e in entries if not e.actions and e.justification() is None]
 
 
-def render(entries: list[Exercise]) -> str:
-    """The report: per function, each statement with what was exercised (or why it may not be)."""
+def render(entries: list[Exercise], seen: Iterable[SeenCall] = ()) -> str:
+    """The report: per function, each statement with what was exercised (or why it may not be),
+    then the calls that were refused (a test provoking one on purpose, or code that swallowed one)."""
     lines = ["# IAM grants and what the tests exercised (local/iam_report.py)", ""]
     function = None
     for entry in sorted(entries, key=lambda e: (e.function, e.statement.origin)):
@@ -77,4 +78,6 @@ def render(entries: list[Exercise]) -> str:
             why = entry.justification()
             status = f"not exercised (justified: {why})" if why else "NOT EXERCISED"
         lines.append(f"- {entry.statement.describe()}\n    {status}")
+    refused = sorted({f"{c.function}: {c.service}.{c.operation} {list(c.needs)}" for c in seen if not c.allowed})
+    lines += ["", "## Refused calls", *(f"- {line}" for line in refused)]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ cannot do, seen through real boto3 calls made as that function.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -16,9 +17,22 @@ from botocore.exceptions import ClientError
 from local import iam_guard
 from local.iam_actions import Need
 from local.iam_policy import evaluate
+from local.invoker import LocalContext
+from privacydesk.dal.requests_store import RequestRepository
+from privacydesk.models.requests import RequestStatus, RequestType, Subject
 from tests.support.email_flows import compose, deliver, register_account
 from tests.support.flows import admin, unique_email
-from tests.support.harness import Harness
+from tests.support.harness import Harness, event_file
+from tests.support.notices import (
+    add_account,
+    ledger_entry,
+    publish_version,
+    published_event,
+    send_all,
+    take_queued,
+    unique,
+)
+from tests.support.stored_requests import stored
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +129,71 @@ def test_a_role_that_may_not_list_the_bucket_is_told_access_denied_for_a_missing
     with iam_guard.acting_as("PublicApiFunction"), pytest.raises(ClientError) as raised:
         _client("s3").get_object(Bucket=stack.physical("ExportBucket"), Key="exports/never-stored.zip")
     assert _error(raised) == ("AccessDenied", 403)
+
+
+def test_the_daily_acceptance_job_reads_usage_and_writes_the_ledger_within_its_role(stack: Harness):
+    from privacydesk.dal.delivery_ledger import DeliveryLedger
+    from privacydesk.dal.notice_recipients import ApiUsage
+    from privacydesk.dal.policy_store import PolicyRepository
+    from privacydesk.dal.reference_stores import ApiUsageRecord
+    from privacydesk.logic.notice_acceptance import record_acceptances
+
+    version, account = unique("2026-iam-accept"), unique("acct-iam")
+    add_account(stack, account, f"{account}@example.com")
+    effective = publish_version(stack, version, significant=True)
+    stack.invoke("NoticeDispatchFunction", published_event(version, True, effective))
+    assert send_all(stack, take_queued(stack, version)) == []
+    stack.runner.activate("NoticeAcceptanceFunction")
+    used_at = effective + timedelta(hours=5)
+    ApiUsageRecord(
+        account_id=account, usage_id=f"{used_at.isoformat()}#0001", endpoint="/api/v1/sms", at=used_at.isoformat()
+    ).save()
+    # The handler judges "now"; the job's own logic is called as the function, two days after the change.
+    with iam_guard.acting_as("NoticeAcceptanceFunction"):
+        reports = record_acceptances(
+            effective + timedelta(days=2), catalog=PolicyRepository(), ledger=DeliveryLedger(), usage=ApiUsage()
+        )
+    assert any(r.version == version and r.accepted_now == 1 for r in reports)
+    assert ledger_entry(stack, version, account).accepted_at == used_at
+
+
+def test_a_dispatch_near_its_timeout_hands_over_through_the_bus_within_its_role(stack: Harness):
+    version = unique("2026-iam-continue")
+    effective = publish_version(stack, version, significant=True)
+    stack.runner.activate("NoticeDispatchFunction")
+    out_of_time = LocalContext("privacydesk-local-NoticeDispatchFunction", 512, 0, "arn:aws:lambda:::function:x")
+    with iam_guard.acting_as("NoticeDispatchFunction"):
+        result = stack.runner.handler("NoticeDispatchFunction")(published_event(version, True, effective), out_of_time)
+    assert result["result"] == "continued"
+    bus = stack.stack.attributes["EventBus"]["Arn"]
+    assert any(
+        c.function == "NoticeDispatchFunction" and c.allowed and Need("events:PutEvents", bus) in c.needs
+        for c in iam_guard.calls_seen()
+    )
+
+
+def _texts_sent_as(function: str) -> int:
+    return sum(
+        count
+        for call, count in iam_guard.calls_seen().items()
+        if call.function == function and call.allowed and Need("sns:Publish", "*") in call.needs
+    )
+
+
+def test_the_deadline_monitor_texts_an_expired_phone_only_request_within_its_role(stack: Harness):
+    stack.runner.activate("DeadlineMonitorFunction")
+    now = datetime.now(UTC).replace(microsecond=0)
+    request = stored(
+        RequestType.ACCESS,
+        now - timedelta(days=30),
+        RequestStatus.PENDING_VERIFICATION,
+        email="unused@example.com",
+        subject=Subject(phone="+639170000000"),
+    )
+    texts_before = _texts_sent_as("DeadlineMonitorFunction")
+    event = {**event_file("deadline_monitor/scheduler_hourly.json"), "time": now.isoformat().replace("+00:00", "Z")}
+    stack.invoke("DeadlineMonitorFunction", event)
+    assert _texts_sent_as("DeadlineMonitorFunction") == texts_before + 1
+    expired = RequestRepository().get(request.request_id)
+    assert expired is not None
+    assert expired.status == RequestStatus.EXPIRED

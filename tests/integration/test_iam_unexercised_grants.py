@@ -29,9 +29,10 @@ def _in_process_test_files() -> set[Path]:
 
 
 def test_every_granted_statement_is_exercised_or_justified(stack: Harness, request: pytest.FixtureRequest):
-    entries = iam_report.exercise(iam_guard.statements(), iam_guard.calls_seen())
+    seen = iam_guard.calls_seen()
+    entries = iam_report.exercise(iam_guard.statements(), seen)
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(iam_report.render(entries), encoding="utf-8")
+    REPORT.write_text(iam_report.render(entries, seen), encoding="utf-8")
     ran = {Path(str(item.path)) for item in request.session.items}
     missing = sorted(path.name for path in _in_process_test_files() - ran)
     if missing:
