@@ -18,6 +18,7 @@ neither checked nor recorded. Never packaged into a Lambda: this is local toolin
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import Counter
@@ -46,7 +47,8 @@ _DENIAL = {
     "scheduler": ("AccessDeniedException", 403),
     "sns": ("AuthorizationError", 403),
 }
-_DEFAULT_DENIAL = ("AccessDenied", 403)  # S3, SQS, SES v1, STS, CloudWatch
+_DEFAULT_DENIAL = ("AccessDenied", 403)
+_log = logging.getLogger(__name__)  # S3, SQS, SES v1, STS, CloudWatch
 _MISSING_OBJECT_CODES = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 
 
@@ -158,6 +160,8 @@ def _on_parameters(params: dict[str, Any], model: Any, context: dict[str, Any], 
     prefix = service_model.signing_name or service_model.endpoint_prefix
     refused = _guard.check(function, service, model.name, params, prefix)
     context["iam_guard"] = {"function": function, "refused": refused, "service": service}
+    if refused:  # ARNs and actions only: keys and names here are ids, never personal data
+        _log.warning("IAM: %s may not %s on %s (template.yaml)", function, refused[0].action, refused[0].resource)
     if not refused and service == "s3" and model.name in ("GetObject", "HeadObject") and params.get("Bucket"):
         context["iam_guard"]["bucket"] = str(params["Bucket"])
 
