@@ -13,6 +13,7 @@ environment in turn (invocations serialised, because the environment is process-
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
-from local import sam_template
+from local import iam_guard, sam_template
 from local.provision import LocalStack
 from local.worker import LocalContext
 
@@ -115,7 +116,7 @@ class FunctionRunner:
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "_HANDLER": spec.handler,
         }
-        return _Worker(logical_id, env, spec.timeout, self.function_arn(logical_id), self.template)
+        return _Worker(logical_id, env, spec.timeout, self.function_arn(logical_id), self.stack)
 
     def close(self) -> None:
         """Stop every worker (the stand-in is stopping)."""
@@ -151,6 +152,7 @@ class InProcessRunner(FunctionRunner):
         self, stack: LocalStack, extra_env: dict[str, str] | None = None, template: Path = sam_template.TEMPLATE_PATH
     ) -> None:
         super().__init__(stack, extra_env, template)
+        iam_guard.install(stack)  # every handler's AWS calls are authorised against its own role
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
 
@@ -179,7 +181,8 @@ class InProcessRunner(FunctionRunner):
                 timeout_seconds=spec.timeout,
                 invoked_function_arn=self.function_arn(logical_id),
             )
-            return self.handler(logical_id)(event, context)
+            with iam_guard.acting_as(logical_id):  # calls are authorised against the function's own role
+                return self.handler(logical_id)(event, context)
 
     def close(self) -> None:
         return None
@@ -189,7 +192,12 @@ class _Worker:
     """A `python -m local.worker` process and the two pipes it is driven through."""
 
     def __init__(
-        self, logical_id: str, env: dict[str, str], timeout_seconds: int, function_arn: str, template: Path
+        self,
+        logical_id: str,
+        env: dict[str, str],
+        timeout_seconds: int,
+        function_arn: str,
+        stack: LocalStack,
     ) -> None:
         self.logical_id = logical_id
         self.timeout_seconds = timeout_seconds
@@ -206,7 +214,7 @@ class _Worker:
                 str(from_worker_write),
                 str(timeout_seconds),
                 function_arn,
-                str(template),
+                json.dumps(dataclasses.asdict(stack)),  # for the worker's IAM check (local/iam_guard.py)
             ],
             cwd=sam_template.ROOT,
             env=env,

@@ -22,10 +22,12 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from local import iam_guard
+from local.provision import LocalStack
 
 
 @dataclass
@@ -44,22 +46,6 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
-
-
-def _iam_guard() -> Any | None:
-    """H15iam's per-call IAM check, when it is in the tree.
-
-    TODO(lead, on merging H15iam): local/iam_guard.py provides install(template) and
-    acting_as(logical_id); this wires it into every worker. Remove the guard once it is merged.
-    """
-    if importlib.util.find_spec("local.iam_guard") is None:
-        return None
-    return importlib.import_module("local.iam_guard")
-
-
-@contextmanager
-def _no_guard() -> Iterator[None]:
-    yield
 
 
 def load_handler(task_root: str, handler: str) -> Callable[[Any, Any], Any]:
@@ -82,11 +68,11 @@ def _report(error: BaseException) -> None:
     print(redact("".join(traceback.format_exception(error))), file=sys.stderr, flush=True)
 
 
-def serve(logical_id: str, requests: TextIO, replies: TextIO, timeout: int, function_arn: str, template: str) -> int:
-    guard = _iam_guard()
+def serve(
+    logical_id: str, requests: TextIO, replies: TextIO, timeout: int, function_arn: str, stack: LocalStack
+) -> int:
     try:
-        if guard is not None:
-            guard.install(template)
+        iam_guard.install(stack)  # before the handler makes a client: every call is checked
         handler = load_handler(os.environ["LAMBDA_TASK_ROOT"], os.environ["_HANDLER"])
     except Exception as error:  # noqa: BLE001 - Lambda's Runtime.ImportModuleError: reported per invocation
         _report(error)
@@ -103,9 +89,8 @@ def serve(logical_id: str, requests: TextIO, replies: TextIO, timeout: int, func
             timeout_seconds=timeout,
             invoked_function_arn=function_arn,
         )
-        acting_as: AbstractContextManager[Any] = guard.acting_as(logical_id) if guard is not None else _no_guard()
         try:
-            with acting_as:
+            with iam_guard.acting_as(logical_id):  # as the function's own role, from template.yaml
                 result = handler(json.loads(line), context)
             reply = json.dumps({"result": result})
         except Exception as error:  # noqa: BLE001 - an unhandled error ends this sandbox, as on Lambda
@@ -119,12 +104,13 @@ def serve(logical_id: str, requests: TextIO, replies: TextIO, timeout: int, func
 
 
 def main(argv: list[str]) -> int:
-    logical_id, requests_fd, replies_fd, timeout, function_arn, template = argv
+    logical_id, requests_fd, replies_fd, timeout, function_arn, stack_json = argv
+    stack = LocalStack(**json.loads(stack_json))
     with (
         os.fdopen(int(requests_fd), "r", encoding="utf-8") as requests,
         os.fdopen(int(replies_fd), "w", encoding="utf-8") as replies,
     ):
-        return serve(logical_id, requests, replies, int(timeout), function_arn, template)
+        return serve(logical_id, requests, replies, int(timeout), function_arn, stack)
 
 
 if __name__ == "__main__":
