@@ -20,7 +20,6 @@ from privacydesk.logic.errors import Conflict, Gone, InvalidInput, InvalidToken,
 from privacydesk.logic.lifecycle import check_transition
 from privacydesk.logic.ports import RequestServices
 from privacydesk.logic.tokens import challenge_for, hash_secret, matches, new_token
-from privacydesk.models.events import RequestCancelled, RequestReceived, RequestVerified
 from privacydesk.models.requests import (
     Channel,
     PrivacyRequest,
@@ -29,6 +28,7 @@ from privacydesk.models.requests import (
     Subject,
 )
 from privacydesk.observability import logger
+from privacydesk.requests import lifecycle
 
 
 @dataclass(frozen=True)
@@ -144,29 +144,20 @@ def submit(
     secret = None
     if not is_inquiry and not held:
         secret, challenge = challenge_for(request_id, "email_link" if (notify_to or subject.email) else "sms_code", now)
+    # Request.Received and an inquiry's receipt go out from the outbox, committed with the request.
+    # The verification link does not: its secret is never stored, so it is sent here; if that
+    # fails, a repeated submission or the deadline monitor's reminder sends a fresh one.
+    consequences = lifecycle.consequences("received", request, now, lifecycle.Note(to=notify_to))
     services.requests.create(
         request,
         actor=f"requester:{channel.value}",
         details={"type": request.type.value, "channel": channel.value, "fields": sorted(request.corrections)},
         challenge=challenge,
+        outbox=consequences,
     )
+    services.sent.extend(item.notice for item in consequences if item.kind != "event")
     if secret and challenge:
         _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to)
-    elif is_inquiry and not held and (notify_to or subject.email):
-        safe_send(
-            services,
-            "inquiry_received",
-            notifications.inquiry_received_email(notify_to or subject.email or "", request),
-        )
-    services.events.publish(
-        RequestReceived(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=channel.value,
-            status=request.status.value,
-        )
-    )
     return Receipt(request=request, status_token=status_token)
 
 
@@ -231,6 +222,9 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
         services.requests.count_failed_attempt(request_id)
         raise InvalidToken("the link is not valid", code=refused)
     if refused == "token_used":
+        already = services.requests.get(request_id)
+        if already is not None and already.verified_at is not None:
+            return already  # a retry of a verify that committed: its consequences are in the outbox
         raise Conflict("this link was already used", code=refused)
     if refused == "token_expired":
         raise Gone("this link has expired; ask for a new one", code=refused)
@@ -246,41 +240,19 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
             }
         )
 
-    request = services.requests.change(
+    return lifecycle.commit(
+        services,
         request_id,
+        "verified",
         verified,
-        action="verified",
         actor="requester",
-        at=now,
+        now=now,
         details={"method": challenge.method},
         use_challenge=True,
     )
-    if request.subject.email and challenge.method == "email_link":
-        safe_send(services, "acknowledged", notifications.acknowledged_email(_verified_address(request), request))
-    services.events.publish(
-        RequestVerified(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=request.channel.value,
-            status=request.status.value,
-            approval_required=request.approval_required,
-        )
-    )
-    return request
 
 
-def _verified_address(request: PrivacyRequest) -> str:
-    """Emailed requests were verified at the registered address, which the trust record names."""
-    registered = request.trust.get("registered_email")
-    return str(registered) if isinstance(registered, str) and registered else request.subject.email or ""
-
-
-def notify_address(request: PrivacyRequest) -> str | None:
-    """Where notices about a request may go: only an address the subject verified."""
-    if request.verified_at is None or request.verification_method != "email_link":
-        return None
-    return _verified_address(request)
+notify_address = lifecycle.notify_address  # kept for callers of the old path
 
 
 def authorised(request_id: str, status_token: str | None, services: RequestServices) -> PrivacyRequest:
@@ -302,17 +274,4 @@ def cancel(request_id: str, status_token: str | None, *, now: datetime, services
         check_transition(request.status, RequestStatus.CANCELLED)
         return request.model_copy(update={"status": RequestStatus.CANCELLED, "closed_at": now})
 
-    request = services.requests.change(request_id, cancelled, action="cancelled", actor="requester", at=now)
-    address = notify_address(request)
-    if address:
-        safe_send(services, "cancelled", notifications.cancelled_email(address, request))
-    services.events.publish(
-        RequestCancelled(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=request.channel.value,
-            status=request.status.value,
-        )
-    )
-    return request
+    return lifecycle.commit(services, request_id, "cancelled", cancelled, actor="requester", now=now)
