@@ -14,6 +14,7 @@ time, as on AWS, instead of a failure burning every retry at once.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +66,7 @@ class StreamDelivery:
         )
         self.sqs = boto3.client("sqs", region_name=stack.region, endpoint_url=stack.endpoint_url)
         self.sources: list[StreamSource] = []
+        self._lock = threading.Lock()
         resolver = stack.resolver()
         for spec in sam_template.functions().values():
             for event in spec.events:
@@ -92,9 +94,10 @@ class StreamDelivery:
     def poll(self, function: str | None = None) -> int:
         """One attempt per source (or `function`'s): returns how many records were offered."""
         offered = 0
-        for source in self.sources:
-            if function is None or source.function == function:
-                offered += self._poll_source(source)
+        with self._lock:  # the dispatcher's poller and drain() share the sources' positions
+            for source in self.sources:
+                if function is None or source.function == function:
+                    offered += self._poll_source(source)
         return offered
 
     def _read(self, source: StreamSource) -> None:
