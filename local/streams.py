@@ -50,7 +50,8 @@ class StreamSource:
     max_retries: int
     patterns: list[dict[str, Any]]
     on_failure_queue: str | None  # queue URL
-    iterator: str | None = None
+    shard_id: str | None = None
+    last_sequence: str | None = None  # of the last record read from the shard
     pending: list[dict[str, Any]] = field(default_factory=list)  # records read, not yet delivered
     failures: int = 0  # failed attempts of the batch at the head of `pending`
 
@@ -101,16 +102,22 @@ class StreamDelivery:
         return offered
 
     def _read(self, source: StreamSource) -> None:
-        if source.iterator is None:
+        # A fresh iterator after the last record seen, each poll: moto's failed transactions
+        # restore a copy of the table (and its stream), which an old iterator would not see.
+        if source.shard_id is None:
             shards = self._shards(source.stream_arn)
             if not shards:
                 return
-            source.iterator = self.streams.get_shard_iterator(
-                StreamArn=source.stream_arn, ShardId=shards[0], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-        reply = self.streams.get_records(ShardIterator=source.iterator, Limit=1000)
-        source.iterator = reply.get("NextShardIterator")
+            source.shard_id = shards[0]  # a table's stream has one shard here
+        position: dict[str, Any] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": source.last_sequence}
+            if source.last_sequence
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self.streams.get_shard_iterator(StreamArn=source.stream_arn, ShardId=source.shard_id, **position)
+        reply = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
         for record in reply.get("Records", []):
+            source.last_sequence = record["dynamodb"]["SequenceNumber"]
             shaped = self._lambda_record(record, source.stream_arn)
             if not source.patterns or any(matches(p, shaped) for p in source.patterns):
                 source.pending.append(shaped)

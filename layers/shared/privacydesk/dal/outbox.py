@@ -34,7 +34,7 @@ class OutboxRecord(Model):
     request_id = UnicodeAttribute(null=True)
     payload = JSONAttribute()
     created_at = UnicodeAttribute()
-    claimed_until = NumberAttribute(null=True)  # epoch seconds: a live claim by one invocation
+    sending_since = UnicodeAttribute(null=True)  # claimed by an invocation that has not finished
     delivered_at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute()  # TTL
 
@@ -65,35 +65,29 @@ def item_of_image(image: dict[str, Any]) -> OutboxItem:
 class OutboxClaims:
     """Claims on outbox items (one conditional update each), implementing `DeliveryClaims`."""
 
-    def claim(self, outbox_id: str, now: datetime, lease: timedelta) -> ClaimState:
+    def claim(self, outbox_id: str, now: datetime) -> ClaimState:
         record = OutboxRecord(outbox_id=outbox_id)
         try:
             record.update(
-                actions=[OutboxRecord.claimed_until.set(int((now + lease).timestamp()))],
-                condition=OutboxRecord.outbox_id.exists()
-                & OutboxRecord.delivered_at.does_not_exist()
-                & (OutboxRecord.claimed_until.does_not_exist() | (OutboxRecord.claimed_until < int(now.timestamp()))),
+                actions=[OutboxRecord.sending_since.set(now.astimezone(UTC).isoformat())],
+                condition=OutboxRecord.outbox_id.exists() & OutboxRecord.delivered_at.does_not_exist(),
             )
         except UpdateError as error:
             if not condition_failed(error):
                 raise
-            try:
-                current = OutboxRecord.get(outbox_id, consistent_read=True)
-            except OutboxRecord.DoesNotExist:
-                return "delivered"  # expired long after delivery: nothing is owed
-            return "delivered" if current.delivered_at else "in_flight"
+            return "delivered"  # or expired by TTL long after delivery: nothing is owed either way
         return "claimed"
 
     def mark_delivered(self, outbox_id: str, now: datetime) -> None:
         OutboxRecord(outbox_id=outbox_id).update(
             actions=[
                 OutboxRecord.delivered_at.set(now.astimezone(UTC).isoformat()),
-                OutboxRecord.claimed_until.remove(),
+                OutboxRecord.sending_since.remove(),
                 OutboxRecord.payload.set({}),  # the address, text and any link secret rest only until sent
             ]
         )
 
     def release(self, outbox_id: str) -> None:
         OutboxRecord(outbox_id=outbox_id).update(
-            actions=[OutboxRecord.claimed_until.remove()], condition=OutboxRecord.delivered_at.does_not_exist()
+            actions=[OutboxRecord.sending_since.remove()], condition=OutboxRecord.delivered_at.does_not_exist()
         )

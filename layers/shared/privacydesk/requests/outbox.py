@@ -4,19 +4,22 @@ A state change never calls EventBridge, SES or SNS after its commit. Its events 
 written as outbox items inside the change's own DynamoDB transaction, so they exist exactly when
 the change does; the outbox table's stream feeds `request_outbox`, which delivers each item.
 
-Delivery is at least once (stream retries, bisected batches), so each item is claimed before it
-is sent and marked delivered after: a redelivered item that was delivered is skipped; one whose
-send failed (an exception) was released and is sent on the retry. A sandbox that dies between
-SES accepting a message and the "delivered" mark leaves a claim that lapses after `CLAIM_LEASE`;
-only in that window can one email go out twice (a lost email is the worse failure for a notice
-the law requires). Events are safe to repeat: their consumers are idempotent.
+Delivery is at least once (stream retries, bisected batches, partial batch responses), so each
+item is claimed before it is sent and marked delivered after: a redelivered item that was
+delivered is skipped; one whose send failed (an exception: SES, SNS or the bus refused) is
+released and sent on the retry. One shard's records are handled by one invocation at a time
+(ParallelizationFactor 1), so a claim found on redelivery belongs to an invocation that died:
+it is taken over and the item sent. Only a sandbox that dies between SES (or SNS) accepting a
+message and the "delivered" mark, a window of one DynamoDB write, can send a notice twice; we
+prefer that to losing a notice the law requires. Events are safe to repeat: their consumers
+(fulfilment, notice dispatch) are idempotent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from privacydesk.integrations.event_bus import EventPublisher
@@ -26,10 +29,8 @@ from privacydesk.models.base import Model
 from privacydesk.models.events import DomainEvent, event_type
 from privacydesk.models.requests import PrivacyRequest
 
-CLAIM_LEASE = timedelta(minutes=5)  # longer than the consumer's timeout: a live claim is never stolen
-
 OutboxKind = Literal["event", "email", "sms"]
-ClaimState = Literal["claimed", "delivered", "in_flight"]
+ClaimState = Literal["claimed", "delivered"]
 
 
 class OutboxItem(Model):
@@ -98,13 +99,9 @@ def stored_email(item: OutboxItem) -> OutgoingEmail:
 
 
 class DeliveryClaims(Protocol):
-    def claim(self, outbox_id: str, now: datetime, lease: timedelta) -> ClaimState: ...
+    def claim(self, outbox_id: str, now: datetime) -> ClaimState: ...
     def mark_delivered(self, outbox_id: str, now: datetime) -> None: ...
     def release(self, outbox_id: str) -> None: ...
-
-
-class DeliveryInFlight(Exception):
-    """Another invocation holds this item's claim: retry later, never send beside it."""
 
 
 @dataclass
@@ -116,12 +113,9 @@ class OutboxPorts:
 
 
 def deliver(item: OutboxItem, *, now: datetime, ports: OutboxPorts) -> Literal["delivered", "already_delivered"]:
-    """Send one item at most once per successful claim (see the module's note on crashes)."""
-    state = ports.claims.claim(item.outbox_id, now, CLAIM_LEASE)
-    if state == "delivered":
+    """Send one item unless it was delivered (see the module's note on crashes)."""
+    if ports.claims.claim(item.outbox_id, now) == "delivered":
         return "already_delivered"
-    if state == "in_flight":
-        raise DeliveryInFlight(item.outbox_id)
     try:
         if item.kind == "event":
             ports.events.publish(stored_event(item))
