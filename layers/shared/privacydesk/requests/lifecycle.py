@@ -196,6 +196,12 @@ def commit(
     use_challenge: bool = False,
 ) -> PrivacyRequest:
     """Apply transition `name`: the change, its audit event and its consequences, one transaction."""
+    committed: list[OutboxItem] = []
+
+    def outbox(after: PrivacyRequest) -> list[OutboxItem]:
+        committed[:] = consequences(name, after, now, note, extra)  # the last attempt's are the ones stored
+        return committed
+
     request = services.requests.change(
         request_id,
         mutate,
@@ -204,9 +210,9 @@ def commit(
         at=now,
         details=details,
         use_challenge=use_challenge,
-        outbox=lambda after: consequences(name, after, now, note, extra),
+        outbox=outbox,
     )
-    services.sent.extend(i.notice for i in consequences(name, request, now, note, extra) if i.kind != "event")
+    services.sent.extend(item.notice for item in committed if item.kind != "event")  # queued, for the reply
     return request
 
 
