@@ -10,6 +10,7 @@ one attempt per invocation, so retries happen after the fault, not inside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections import Counter
@@ -124,9 +125,10 @@ def test_a_verified_delete_is_fulfilled_although_the_bus_refused_request_verifie
     only_verified = Fault("eventbridge", "PutEvents", THROTTLED, when=mentions("Request.Verified", request_id))
     with inject(only_verified) as faults:
         first = verify(stack, email, request_id, token)
-    assert first.status == 200, first.body  # the commit stands; nobody is told to retry
-    assert faults.injected["eventbridge.PutEvents"] > 0  # the consumer's first delivery was refused
-    assert drain_fulfilment(stack) == []  # nothing reached fulfilment yet
+        assert first.status == 200, first.body  # the commit stands; nobody is told to retry
+        assert faults.injected["eventbridge.PutEvents"] > 0  # the consumer's delivery was refused
+        drain_fulfilment(stack)
+        assert status_of(stack, request_id) == "verified"  # nothing reached fulfilment while it lasts
 
     settle(stack)
     drain_fulfilment(stack)
@@ -209,8 +211,8 @@ def test_an_approval_whose_event_the_bus_refused_is_fulfilled_after_the_retry(st
     email, request_id = _verified_update(stack)
     with inject(BUS_DOWN):
         assert admin(stack, "POST", f"/v1/admin/requests/{request_id}/approve").status == 200
-    drain_fulfilment(stack)
-    assert status_of(stack, request_id) == "verified"
+        drain_fulfilment(stack)
+        assert status_of(stack, request_id) == "verified"  # Request.Approved has not reached the bus
     settle(stack)
     drain_fulfilment(stack)
     settle(stack)
@@ -333,7 +335,9 @@ def test_an_expiry_is_announced_and_its_notice_sent_once_after_the_fault(stack: 
     received = datetime(2027, 5, 3, 2, tzinfo=UTC)
     request = stored(RequestType.DELETE, received, RequestStatus.PENDING_VERIFICATION, email)
     capture = BusCapture(stack, ["Request.Expired"])
-    with inject(fault):
+    # The run looks at every open request on the shared stack: under SES down, other requests' DPO
+    # warnings fail too, are released for the next run, and the run reports it by failing.
+    with inject(fault), contextlib.suppress(RuntimeError):
         _run_monitor_at(stack, received + timedelta(days=15))
     assert status_of(stack, request.request_id) == "expired"
     settle(stack)
