@@ -390,3 +390,15 @@ def test_a_published_policy_is_announced_after_the_bus_recovers(stack: Harness):
     assert replay.status == 200
     settle(stack)
     assert capture.about("version", version) == []  # the replay announces nothing more
+
+
+# ---------------------------------------------------------------------------- the DPO answers
+def test_the_dpos_answer_to_an_inquiry_is_sent_once_after_a_crash_right_after_the_commit(stack: Harness):
+    email, request_id = submitted(stack, "inquiry")
+    with inject(crash_after_commit(stack)), pytest.raises(SandboxCrash):
+        admin(stack, "POST", f"/v1/admin/requests/{request_id}/complete", {"message": "We never sell data."})
+    settle(stack)
+    assert status_of(stack, request_id) == "answered"
+    assert audit_actions(stack, request_id).count("completed") == 1
+    assert subjects_about(stack, email, request_id).count("Your privacy request is complete") == 1
+    no_email_twice(stack, email, request_id)
