@@ -67,6 +67,14 @@ def main() -> None:
     sweep_writes = sweep_items
     sweep_reads = sweep_items * 0.5 / 10  # ~10 keys per 4 KB eventually consistent read
     storage_gb = WORKLOAD["log_items_under_retention"] * WORKLOAD["log_item_bytes"] * 1.3 / 1e9  # +30% index
+    # [issue 16] The outbox: ~6 items a request (Received; Verified + acknowledgement; Completed +
+    # its email; Subject.Erased for a deletion), each a transactional put (2 write units) plus a
+    # claim and a delivered mark (1 each); ~3 consumer invocations a request (one per commit that
+    # carries items). Stream reads by a Lambda trigger are free.
+    outbox_per_verify, outbox_source = _counted("outbox lag", "outbox items / verify", 2)
+    outbox_items = requests * (outbox_per_verify + 4)
+    outbox_writes = outbox_items * (2 + 1 + 1)
+    outbox_invocations = requests * 3
     emails = requests * 4 + notices
     invocations = requests * 8 + notices / 10 + 24 * 30 + 30 * 4
 
@@ -79,6 +87,9 @@ def main() -> None:
         + invocations * 0.5 * 1.0 * PRICES["lambda_arm_gb_second"],
         "SQS + EventBridge": (notices / 10 * 3) / 1e6 * PRICES["sqs_per_million"]
         + requests * 6 / 1e6 * PRICES["eventbridge_per_million_events"],
+        "Outbox (writes + consumer)": outbox_writes / 1e6 * PRICES["dynamodb_write_per_million"]
+        + outbox_invocations / 1e6 * PRICES["lambda_per_million_requests"]
+        + outbox_invocations * 0.5 * 0.1 * PRICES["lambda_arm_gb_second"],
         "KMS": PRICES["kms_key_month"],
         "CloudWatch Logs": 2.0 * PRICES["cloudwatch_logs_ingest_gb"],
     }
@@ -90,6 +101,13 @@ def main() -> None:
             "prices_date": PRICES_DATE,
             "workload": WORKLOAD,
             "intake_calls_source": intake_source,
+            "outbox_items_source": outbox_source,
+            "outbox_per_request": {
+                "items": outbox_per_verify + 4,
+                "dynamodb_write_units": (outbox_per_verify + 4) * 4,
+                "consumer_invocations": 3,
+                "stream_reads_billed": 0,
+            },
         },
     )
     for name, cost in lines.items():

@@ -13,7 +13,15 @@ from pathlib import Path
 from bench.common import RESULT_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["cold_start", "intake_calls", "retention_sweep", "fanout_pacing", "export_memory", "cost_model"]
+ORDER = [
+    "cold_start",
+    "intake_calls",
+    "outbox_lag",
+    "retention_sweep",
+    "fanout_pacing",
+    "export_memory",
+    "cost_model",
+]
 
 
 def _scripts() -> list[str]:

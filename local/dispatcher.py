@@ -9,6 +9,8 @@
 - EventBridge: moto matches each rule's pattern and puts the event on a local queue
   (see provision._route_eventbridge_rules); here it is handed to the function.
 - Schedules: fire at their rate, and on demand through `tick()` (`make tick`).
+- DynamoDB streams: the request outbox (and any other `Type: DynamoDB` source) is polled every
+  `stream_poll_seconds` and delivered by local.streams, as Lambda's stream poller does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import boto3
 
 from local import sam_template
 from local.invoker import FunctionRunner
+from local.streams import StreamDelivery
 from privacydesk.observability import logger
 
 
@@ -112,6 +115,8 @@ class Dispatcher:
                     )
         for key, url in self.stack.eventbridge_queues.items():
             self.sqs_sources.append((key.split("/")[0], url, -1))  # -1: EventBridge envelope, one at a time
+        self.streams = StreamDelivery(self.stack, self.runner.invoke)
+        self.stream_poll_seconds = 0.1  # Lambda polls a stream about 4 times a second per shard
 
     def _queue_url(self, queue_arn: str) -> str:
         name = queue_arn.rsplit(":", 1)[-1]
@@ -128,6 +133,19 @@ class Dispatcher:
             if schedule.interval_seconds:
                 schedule.next_at = now + schedule.interval_seconds
         thread = threading.Thread(target=self._run_schedules, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self._start_stream_polling()
+
+    def _start_stream_polling(self) -> None:
+        def poll_streams() -> None:
+            while not self._stop.wait(self.stream_poll_seconds):
+                try:
+                    self.streams.poll()
+                except Exception:  # noqa: BLE001 - keep polling; the failure is logged
+                    logger.exception("stream polling failed")
+
+        thread = threading.Thread(target=poll_streams, daemon=True)
         thread.start()
         self._threads.append(thread)
 
@@ -159,7 +177,7 @@ class Dispatcher:
         """Process queued work until every source queue (or `function`'s) is empty (tests, `make tick`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            busy = False
+            busy = function is None and self.streams.poll() > 0
             for source, url, batch in self.sqs_sources:
                 if function is not None and source != function:
                     continue

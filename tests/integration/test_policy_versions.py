@@ -96,7 +96,7 @@ def test_published_versions_are_immutable(stack: Harness):
     )
 
 
-def test_republishing_the_same_content_is_a_replay_that_announces_again(stack: Harness):
+def test_republishing_the_same_content_is_a_replay(stack: Harness):
     version = _unique_version()
     draft = _draft(version, datetime(2099, 6, 1, tzinfo=UTC))
     first = _publish(stack, draft)

@@ -40,15 +40,21 @@ def test_submit_verify_approve_then_status(stack: Harness):
     assert detail["audit"][0]["details"]["fields"] == ["name"]
 
 
-def test_a_verification_token_works_once(stack: Harness):
+def test_a_verification_token_verifies_once_and_presenting_it_again_answers_the_current_state(stack: Harness):
+    # [issue 16] a client retrying after a lost reply must not be told 409 for what succeeded.
     email = unique_email()
     receipt = submit(stack, type="delete", email=email).json()
     token = verification_token(stack, email, receipt["request_id"])
     path = f"/v1/requests/{receipt['request_id']}/verify"
-    assert stack.http("POST", path, {"token": token}).status == 200
+    first = stack.http("POST", path, {"token": token})
+    assert first.status == 200
     again = stack.http("POST", path, {"token": token})
-    assert again.status == 409
-    assert again.json()["error"]["code"] == "token_used"
+    assert again.status == 200, again.body
+    assert again.json()["request_id"] == receipt["request_id"]
+    acknowledgements = [
+        m for m in stack.outbox(to=email) if m["headers"].get("X-PrivacyDesk-Request") == receipt["request_id"]
+    ]
+    assert sum(1 for m in acknowledgements if "/privacy/verify?" not in m["text"]) == 1  # acknowledged once
 
 
 def test_wrong_tokens_lock_the_request_but_only_its_holder_is_told(stack: Harness):

@@ -17,6 +17,7 @@ in `backoff` instead of slept, so the suite stays fast while asserting what boto
 
 A crash fault (`crash=True`) raises `SandboxCrash` before the call is made: a BaseException no
 `except Exception` catches, as when the Lambda sandbox dies; the invocation fails as a whole.
+With `after=True` the call is made and succeeds first (the sandbox dies right after a commit).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Fault:
     times: int | None = None
     when: Callable[[dict[str, Any]], bool] | None = None
     crash: bool = False
+    after: bool = False  # with crash: die once the call has succeeded, not before it is made
 
     @property
     def key(self) -> str:
@@ -150,6 +152,7 @@ class FaultInjector:
                 (f"before-parameter-build.{key}", self._on_parameters),
                 (f"before-call.{key}", self._on_call),
                 (f"before-send.{key}", self._on_send),
+                (f"after-call.{key}", self._after_call),
             )
         ]
 
@@ -168,8 +171,15 @@ class FaultInjector:
             ]
         self._call.faults = matching
         for index in matching:
-            if self.faults[index].crash and self._take(index, key):
+            if self.faults[index].crash and not self.faults[index].after and self._take(index, key):
                 raise SandboxCrash(f"the sandbox died calling {key}")
+
+    def _after_call(self, event_name: str, **_: Any) -> None:
+        key = event_name.split(".", 1)[1]
+        for index in self._call.faults:
+            fault = self.faults[index]
+            if fault.crash and fault.after and self.active and self._take(index, key):
+                raise SandboxCrash(f"the sandbox died right after {key}")
 
     def _on_send(self, event_name: str, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
         key = event_name.split(".", 1)[1]

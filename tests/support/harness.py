@@ -7,17 +7,21 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.gateway import build_event, resolve_route, routes_from_template
 from local.invoker import InProcessRunner
 from local.outbox import read_outbox
 from local.provision import LocalStack
 
+if TYPE_CHECKING:
+    from local.streams import StreamDelivery
+
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS_HOST = "127.0.0.1:3000"  # where the harness's HTTP calls claim to arrive, as the stand-in's would
 HARNESS_API_URL = f"http://{HARNESS_HOST}"
 EVENTS = ROOT / "events"
+OUTBOX_FUNCTION = "RequestOutboxFunction"
 
 
 @dataclass
@@ -37,12 +41,28 @@ class Harness:
         self.stack = stack
         self.runner = runner
         self.routes = routes_from_template()
+        self._streams: StreamDelivery | None = None
+        self.delivers_outbox = True  # False: only the handler's own calls happen (call-counting benches)
 
     def physical(self, logical_id: str) -> str:
         return self.stack.physical[logical_id]
 
     def invoke(self, function: str, event: Any) -> Any:
-        return self.runner.invoke(function, event)
+        """Call a handler; then the outbox stream delivers what it committed (one attempt per
+        record, as Lambda's poller would a moment later), even if the handler died."""
+        try:
+            return self.runner.invoke(function, event)
+        finally:
+            if self.delivers_outbox:
+                self.deliver_outbox()
+
+    def deliver_outbox(self, rounds: int = 1) -> int:
+        """Let the request outbox's stream poller run `rounds` times; how many records it offered."""
+        from local.streams import StreamDelivery
+
+        if self._streams is None:
+            self._streams = StreamDelivery(self.stack, self.runner.invoke)
+        return sum(self._streams.poll(OUTBOX_FUNCTION) for _ in range(rounds))
 
     def http(
         self,

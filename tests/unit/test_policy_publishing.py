@@ -21,6 +21,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.saved: dict[str, PolicyVersion] = {}
         self.notice_list: list[Notice] = []
+        self.announced: list[DomainEvent] = []
 
     def latest_effective(self, now: datetime) -> PolicyVersion | None:
         effective = [v for v in self.saved.values() if v.effective_at <= now]
@@ -39,19 +40,24 @@ class MemoryStore:
     def get_version(self, version: str) -> PolicyVersion | None:
         return self.saved.get(version)
 
-    def publish(self, version: PolicyVersion, now: datetime) -> PolicyVersion:
+    def publish(self, version: PolicyVersion, now: datetime, announcement: DomainEvent | None = None) -> PolicyVersion:
         if version.version in self.saved:
             raise Conflict("taken", code="version_exists")
         self.saved[version.version] = version
+        if announcement is not None:
+            self.announced.append(announcement)  # committed with the version (the outbox)
         return version
 
 
 class Bus:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
+    """What the outbox delivers to the bus: the announcements the store committed."""
 
-    def publish(self, *events: DomainEvent) -> None:
-        self.events.extend(events)
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        return self.store.announced
 
 
 def _draft(version: str, effective: datetime, body: str = BODY, significant: bool = True) -> PolicyDraft:
@@ -66,8 +72,9 @@ def _draft(version: str, effective: datetime, body: str = BODY, significant: boo
 
 
 def test_publish_announces_the_version_with_its_significance():
-    store, bus = MemoryStore(), Bus()
-    version, created = policy.publish(_draft("v2", NOW + timedelta(days=30)), NOW, store, bus)
+    store = MemoryStore()
+    bus = Bus(store)
+    version, created = policy.publish(_draft("v2", NOW + timedelta(days=30)), NOW, store)
     assert created
     assert version.published_at == NOW
     assert bus.events == [
@@ -75,31 +82,34 @@ def test_publish_announces_the_version_with_its_significance():
     ]
 
 
-def test_same_content_again_is_a_replay_and_is_announced_again():
-    store, bus = MemoryStore(), Bus()
-    policy.publish(_draft("v2", NOW), NOW, store, bus)
-    version, created = policy.publish(_draft("v2", NOW), NOW + timedelta(minutes=5), store, bus)
+def test_same_content_again_is_a_replay_and_announces_nothing_more():
+    # [issue 16] the first publish's announcement is committed with it, so a replay need not repeat it.
+    store = MemoryStore()
+    bus = Bus(store)
+    policy.publish(_draft("v2", NOW), NOW, store)
+    version, created = policy.publish(_draft("v2", NOW), NOW + timedelta(minutes=5), store)
     assert not created
     assert version.published_at == NOW
-    assert len(bus.events) == 2
+    assert len(bus.events) == 1
 
 
 def test_different_content_under_a_published_id_is_a_conflict_and_announces_nothing():
-    store, bus = MemoryStore(), Bus()
-    policy.publish(_draft("v2", NOW), NOW, store, bus)
+    store = MemoryStore()
+    bus = Bus(store)
+    policy.publish(_draft("v2", NOW), NOW, store)
     with pytest.raises(Conflict):
-        policy.publish(_draft("v2", NOW, body=BODY + "\nMore.\n"), NOW, store, bus)
+        policy.publish(_draft("v2", NOW, body=BODY + "\nMore.\n"), NOW, store)
     assert len(bus.events) == 1
 
 
 def test_status_tells_current_upcoming_and_superseded_apart():
-    store, bus = MemoryStore(), Bus()
+    store = MemoryStore()
     for name, effective in (
         ("old", NOW - timedelta(days=60)),
         ("now", NOW - timedelta(days=1)),
         ("next", NOW + timedelta(days=9)),
     ):
-        policy.publish(_draft(name, effective), NOW, store, bus)
+        policy.publish(_draft(name, effective), NOW, store)
     statuses = {v.version: v.status.value for v in policy.list_versions(store, NOW)}
     assert statuses == {"next": "upcoming", "now": "current", "old": "superseded"}
     assert policy.current_version_id(store, NOW) == "now"
@@ -121,13 +131,13 @@ def test_unknown_version_is_not_found():
 
 
 def test_diff_matches_sections_even_when_they_are_renumbered():
-    store, bus = MemoryStore(), Bus()
-    policy.publish(_draft("a", NOW - timedelta(days=2)), NOW, store, bus)
+    store = MemoryStore()
+    policy.publish(_draft("a", NOW - timedelta(days=2)), NOW, store)
     renumbered = (
         "# Privacy Policy\n\n## 1. Introduction\n\nHello.\n\n"
         "## 2. Cookies\n\nNone.\n\n## 3. Rights\n\nAccess, Update and Delete.\n"
     )
-    policy.publish(_draft("b", NOW - timedelta(days=1), body=renumbered), NOW, store, bus)
+    policy.publish(_draft("b", NOW - timedelta(days=1), body=renumbered), NOW, store)
     diff = policy.diff_versions(store, "a", "b", NOW)
     changes = {s.heading: s.change for s in diff.sections}
     assert changes == {
@@ -142,10 +152,10 @@ def test_diff_matches_sections_even_when_they_are_renumbered():
 
 
 def test_diff_lists_removed_sections():
-    store, bus = MemoryStore(), Bus()
-    policy.publish(_draft("a", NOW - timedelta(days=2)), NOW, store, bus)
+    store = MemoryStore()
+    policy.publish(_draft("a", NOW - timedelta(days=2)), NOW, store)
     policy.publish(
-        _draft("b", NOW - timedelta(days=1), body="# Privacy Policy\n\n## 1. Introduction\n\nHello.\n"), NOW, store, bus
+        _draft("b", NOW - timedelta(days=1), body="# Privacy Policy\n\n## 1. Introduction\n\nHello.\n"), NOW, store
     )
     removed = [s for s in policy.diff_versions(store, "a", None, NOW).sections if s.change == "removed"]
     assert [s.heading for s in removed] == ["2. Rights"]

@@ -12,6 +12,7 @@ from functools import lru_cache
 class Settings:
     requests_table: str = "privacydesk-requests"
     audit_table: str = "privacydesk-audit"
+    outbox_table: str = "privacydesk-outbox"  # consequences of request changes (requests.outbox)
     policy_table: str = "privacydesk-policy"
     delivery_ledger_table: str = "privacydesk-delivery-ledger"
     tokens_table: str = "privacydesk-tokens"

@@ -10,14 +10,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from privacydesk.clock import utc_now
 from privacydesk.dal.policy_store import PolicyRepository
-from privacydesk.integrations.event_bus import EventBridgePublisher
 from privacydesk.logic import policy
 from privacydesk.models.policy import NOTICE_ID_PATTERN, Notice, NoticeDraft, NoticeFields, PolicyDraft, PolicyVersion
 from privacydesk.observability import logger
 
 router = APIGatewayHttpRouter()
 policies = PolicyRepository()
-events = EventBridgePublisher()
 
 NoticeId = Annotated[str, Path(pattern=NOTICE_ID_PATTERN, description="A notice id.")]
 
@@ -28,7 +26,7 @@ NoticeId = Annotated[str, Path(pattern=NOTICE_ID_PATTERN, description="A notice 
     responses={201: {"description": "Published"}, 200: {"description": "Already published with this content"}},
 )
 def publish_version(draft: PolicyDraft) -> tuple[PolicyVersion, int]:
-    version, created = policy.publish(draft, utc_now(), policies, events)
+    version, created = policy.publish(draft, utc_now(), policies)
     logger.info("policy version published", extra={"policy_version": version.version, "newly_published": created})
     return version, 201 if created else 200
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
-from privacydesk.dal.base import condition_failed, table
+from privacydesk.dal.base import condition_failed, table, transaction_condition_failed
+from privacydesk.dal.outbox import OutboxRecord, outbox_record
+from privacydesk.dal.requests_store import transaction_connection
 from privacydesk.logic.errors import Conflict, NotFound
+from privacydesk.models.events import DomainEvent
 from privacydesk.models.policy import Notice, PolicyVersion, Severity
+from privacydesk.requests.outbox import event_item, numbered
 
 VERSION_PK = "VERSION"
 NOTICE_PK = "NOTICE"
@@ -101,8 +106,10 @@ class PolicyRepository:
         except PolicyVersionRecord.DoesNotExist:
             return None
 
-    def publish(self, version: PolicyVersion, now: datetime) -> PolicyVersion:
-        """Published versions are immutable: a second publish of the same id is a conflict."""
+    def publish(self, version: PolicyVersion, now: datetime, announcement: DomainEvent | None = None) -> PolicyVersion:
+        """Published versions are immutable: a second publish of the same id is a conflict.
+        The announcement goes to the outbox in the same transaction (requests.outbox); seeding
+        the first policy announces nothing."""
         record = PolicyVersionRecord(
             pk=VERSION_PK,
             sk=version.version,
@@ -115,9 +122,13 @@ class PolicyRepository:
             published_at=version.published_at or now,
         )
         try:
-            record.save(condition=PolicyVersionRecord.sk.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.save(record, condition=PolicyVersionRecord.sk.does_not_exist())
+                announced = [event_item(announcement)] if announcement else []
+                for item in numbered(announced, f"policy#{version.version}"):
+                    tx.save(outbox_record(item, now), condition=OutboxRecord.outbox_id.does_not_exist())
+        except TransactWriteError as error:
+            if transaction_condition_failed(error):
                 raise Conflict(
                     f"policy version {version.version} is already published", code="version_exists"
                 ) from error

@@ -20,12 +20,14 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from privacydesk.dal.base import table, transaction_condition_failed
+from privacydesk.dal.outbox import OutboxRecord, outbox_record
 from privacydesk.logic.deadline_monitor import MonitorRules
 from privacydesk.logic.deadline_monitor import next_check_at as monitor_next_check_at
 from privacydesk.logic.errors import Conflict, NotFound
 from privacydesk.logic.lifecycle import AuditEvent, next_event
 from privacydesk.logic.tokens import VerificationChallenge
 from privacydesk.models.requests import PrivacyRequest, RequestStatus
+from privacydesk.requests.outbox import Consequences, OutboxItem, numbered
 from privacydesk.settings import get_settings
 
 OPEN_SHARDS = 4
@@ -206,6 +208,12 @@ def audit_record(event: AuditEvent) -> AuditRecord:
     )
 
 
+def _save_outbox(tx: TransactWrite, items: list[OutboxItem], event: AuditEvent) -> None:
+    """Outbox items named by the audit event they follow: a retried transaction cannot add a copy."""
+    for item in numbered(items, f"{event.request_id}#{event.seq:06d}"):
+        tx.save(outbox_record(item, event.at), condition=OutboxRecord.outbox_id.does_not_exist())
+
+
 def transaction_connection() -> Connection:
     return Connection(region=get_settings().aws_region)
 
@@ -214,7 +222,13 @@ class RequestRepository:
     """Stores PrivacyRequest objects; logic never sees a Model."""
 
     def create(
-        self, request: PrivacyRequest, *, actor: str, details: dict[str, Any], challenge: VerificationChallenge | None
+        self,
+        request: PrivacyRequest,
+        *,
+        actor: str,
+        details: dict[str, Any],
+        challenge: VerificationChallenge | None,
+        outbox: list[OutboxItem] | None = None,
     ) -> PrivacyRequest:
         event = next_event(
             request.request_id,
@@ -231,6 +245,7 @@ class RequestRepository:
                 tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
                 if challenge:
                     tx.save(_challenge_record(challenge))
+                _save_outbox(tx, outbox or [], event)
         except TransactWriteError as error:
             if not transaction_condition_failed(error):
                 raise  # throttled or unavailable: not a conflict, and nothing was written
@@ -259,8 +274,10 @@ class RequestRepository:
         at: datetime,
         details: dict[str, Any] | None = None,
         use_challenge: bool = False,
+        outbox: Consequences | None = None,
     ) -> PrivacyRequest:
-        """Apply a pure change (which checks its own rules) as one audited, conditional write."""
+        """Apply a pure change (which checks its own rules) as one audited, conditional write,
+        with the consequences `outbox` derives from the changed request in the same transaction."""
         try:
             record = RequestRecord.get(request_id, consistent_read=True)
         except RequestRecord.DoesNotExist as error:
@@ -287,6 +304,7 @@ class RequestRepository:
                         actions=[ChallengeRecord.used.set(True)],
                         condition=(ChallengeRecord.used == False),  # noqa: E712 - a DynamoDB condition
                     )
+                _save_outbox(tx, outbox(after) if outbox else [], event)
         except TransactWriteError as error:
             if not transaction_condition_failed(error):
                 raise  # throttled or unavailable: not a conflict, and nothing was written

@@ -1,4 +1,5 @@
-"""The DPO's actions on a request. Each is one audited, conditional change plus its notice."""
+"""The DPO's actions on a request. Each is one transition of `requests.lifecycle`: an audited,
+conditional change committed with its events and notices."""
 
 from __future__ import annotations
 
@@ -6,29 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from privacydesk.logic import notifications
 from privacydesk.logic.errors import Conflict, InvalidInput
-from privacydesk.logic.intake import notify_address, safe_send
 from privacydesk.logic.lifecycle import AuditEvent, check_transition
 from privacydesk.logic.ports import RequestServices
-from privacydesk.models.events import RequestApproved, RequestCompleted, RequestDenied, RequestEvent
-from privacydesk.models.requests import Extension, PrivacyRequest, RequestStatus, RequestType
+from privacydesk.models.requests import Extension, PrivacyRequest, RequestStatus
+from privacydesk.requests import lifecycle
 
 
 @dataclass(frozen=True)
 class RequestDetail:
     request: PrivacyRequest
     audit: list[AuditEvent]
-
-
-def _event(kind: type[RequestEvent], request: PrivacyRequest, now: datetime) -> RequestEvent:
-    return kind(
-        occurred_at=now,
-        request_id=request.request_id,
-        type=request.type.value,
-        channel=request.channel.value,
-        status=request.status.value,
-    )
 
 
 def detail(request_id: str, services: RequestServices) -> RequestDetail:
@@ -47,30 +36,20 @@ def approve(request_id: str, *, actor: str, now: datetime, services: RequestServ
             )
         if request.verified_at is None:
             raise Conflict("the requester has not verified this request", code="not_verified")
-        if request.approved_at is not None:
+        if request.approved_at is not None:  # approved meanwhile by someone else
             raise Conflict("already approved", code="already_approved")
         return request.model_copy(
             update={"status": RequestStatus.VERIFIED, "approved_at": now, "approved_by": actor, "hold_reason": None}
         )
 
-    request = services.requests.change(request_id, approved, action="approved", actor=actor, at=now)
-    services.events.publish(_event(RequestApproved, request, now))
-    return request
+    current = services.requests.require(request_id)
+    if current.approved_at is not None:
+        return current  # a retry of an approval that committed: its Request.Approved is in the outbox
+    return lifecycle.commit(services, request_id, "approved", approved, actor=actor, now=now)
 
 
 def deny(request_id: str, reason: str, *, actor: str, now: datetime, services: RequestServices) -> PrivacyRequest:
-    def denied(request: PrivacyRequest) -> PrivacyRequest:
-        check_transition(request.status, RequestStatus.DENIED)
-        return request.model_copy(update={"status": RequestStatus.DENIED, "denial_reason": reason, "closed_at": now})
-
-    request = services.requests.change(
-        request_id, denied, action="denied", actor=actor, at=now, details={"reason": reason}
-    )
-    address = notify_address(request)
-    if address:
-        safe_send(services, "denied", notifications.denied_email(address, request, reason))
-    services.events.publish(_event(RequestDenied, request, now))
-    return request
+    return lifecycle.deny(request_id, reason, actor=actor, now=now, services=services)
 
 
 def extend(
@@ -93,13 +72,16 @@ def extend(
             update={"respond_by": new_due, "extensions": [*request.extensions, extension], "overdue": False}
         )
 
-    request = services.requests.change(
-        request_id, extended, action="extended", actor=actor, at=now, details={"reason": reason, "days": days}
+    return lifecycle.commit(
+        services,
+        request_id,
+        "extended",
+        extended,
+        actor=actor,
+        now=now,
+        details={"reason": reason, "days": days},
+        note=lifecycle.Note(text=reason),
     )
-    address = notify_address(request)
-    if address:
-        safe_send(services, "extended", notifications.extended_email(address, request, reason))
-    return request
 
 
 def hold(request_id: str, reason: str, *, actor: str, now: datetime, services: RequestServices) -> PrivacyRequest:
@@ -107,7 +89,7 @@ def hold(request_id: str, reason: str, *, actor: str, now: datetime, services: R
         check_transition(request.status, RequestStatus.ON_HOLD)
         return request.model_copy(update={"status": RequestStatus.ON_HOLD, "hold_reason": reason})
 
-    return services.requests.change(request_id, held, action="held", actor=actor, at=now, details={"reason": reason})
+    return lifecycle.commit(services, request_id, "held", held, actor=actor, now=now, details={"reason": reason})
 
 
 def acknowledge(request_id: str, *, actor: str, now: datetime, services: RequestServices) -> PrivacyRequest:
@@ -115,7 +97,7 @@ def acknowledge(request_id: str, *, actor: str, now: datetime, services: Request
         check_transition(request.status, RequestStatus.ACKNOWLEDGED)
         return request.model_copy(update={"status": RequestStatus.ACKNOWLEDGED, "acknowledged_at": now})
 
-    return services.requests.change(request_id, acknowledged, action="acknowledged", actor=actor, at=now)
+    return lifecycle.commit(services, request_id, "acknowledged", acknowledged, actor=actor, now=now)
 
 
 def complete(
@@ -127,30 +109,8 @@ def complete(
     services: RequestServices,
     outcome: dict[str, Any] | None = None,
 ) -> PrivacyRequest:
-    """Close a request as done (an inquiry as answered) and tell the requester."""
-
-    def completed(request: PrivacyRequest) -> PrivacyRequest:
-        target = RequestStatus.ANSWERED if request.type == RequestType.INQUIRY else RequestStatus.COMPLETED
-        check_transition(request.status, target)
-        if target == RequestStatus.COMPLETED and request.verified_at is None:
-            raise Conflict("the requester has not verified this request", code="not_verified")
-        return request.model_copy(
-            update={
-                "status": target,
-                "closed_at": now,
-                "acknowledged_at": request.acknowledged_at or now,
-                "outcome": {**request.outcome, **(outcome or {})},
-            }
-        )
-
-    request = services.requests.change(
-        request_id, completed, action="completed", actor=actor, at=now, details={"has_message": bool(message)}
-    )
-    address = notify_address(request) or (request.subject.email if request.type == RequestType.INQUIRY else None)
-    if address:
-        safe_send(services, "completed", notifications.completed_email(address, request, message))
-    services.events.publish(_event(RequestCompleted, request, now))
-    return request
+    """The DPO closes a request as done (an inquiry as answered); the requester is told."""
+    return lifecycle.complete(request_id, message, actor=actor, now=now, services=services, outcome=outcome)
 
 
 def note(request_id: str, text: str, *, actor: str, now: datetime, services: RequestServices) -> PrivacyRequest:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from privacydesk.logic import dpo_notifications, intake, notifications
+from privacydesk.logic import dpo_notifications, intake
 from privacydesk.logic.deadline_monitor import (
     BREACHES,
     WARNINGS,
@@ -28,11 +28,13 @@ from privacydesk.logic.deadline_monitor import (
 )
 from privacydesk.logic.errors import Conflict
 from privacydesk.logic.ports import RequestServices
-from privacydesk.models.events import DeadlineBreached, RequestExpired
-from privacydesk.models.requests import PrivacyRequest
+from privacydesk.models.events import DeadlineBreached
+from privacydesk.models.requests import PrivacyRequest, RequestStatus
 from privacydesk.observability import logger
+from privacydesk.requests import lifecycle
 
 ACTOR = "deadline_monitor"
+EXPIRED = RequestStatus.EXPIRED
 
 
 class OpenRequests(Protocol):
@@ -93,6 +95,8 @@ def _check(
                 "superseded": [n.key for n in assessment.skip],
                 "overdue": assessment.overdue,
             },
+            # An expiry closes the request: Request.Expired and the notice commit with it.
+            outbox=lambda after: lifecycle.consequences("expired", after, now) if after.status == EXPIRED else [],
         )
     except NothingDue:
         return request
@@ -105,8 +109,7 @@ def _check(
         except Exception:  # noqa: BLE001 - release the notice so the next run delivers it
             logger.exception("notice failed", extra={"request_id": request.request_id, "notice": notice.key})
             result.failed.append(f"{request.request_id} {notice.key}")
-            if notice.kind != NoticeKind.EXPIRY:  # an expired request is closed; its event is logged above
-                updated = _release(updated, notice, now, services)
+            updated = _release(updated, notice, now, services)
             continue
         result.sent[notice.kind.value].append(request.request_id)
         if notice.kind in BREACHES:
@@ -141,52 +144,16 @@ def _release(request: PrivacyRequest, notice: Notice, now: datetime, services: R
         return request
 
 
-def _about(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
-    """The fields every request event carries: ids, type, channel, status (never personal data)."""
-    return {
-        "occurred_at": now,
-        "request_id": request.request_id,
-        "type": request.type.value,
-        "channel": request.channel.value,
-        "status": request.status.value,
-    }
-
-
 def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: RequestServices, dpo: str) -> None:
     if notice.kind in WARNINGS:
         services.mailer.send(dpo_notifications.deadline_warning_email(dpo, request, notice.clock or "", notice.due_at))
     elif notice.kind in BREACHES:
         services.events.publish(
-            DeadlineBreached(**_about(request, now), clock=notice.clock or "", due_at=notice.due_at)
+            lifecycle.request_event(DeadlineBreached, request, now, clock=notice.clock or "", due_at=notice.due_at)
         )
     elif notice.kind == NoticeKind.VERIFICATION_REMINDER:
         intake.resend_verification(request, now, services)
-    else:
-        _expire(request, now, services)
+    # NoticeKind.EXPIRY: nothing to send here; its event and notice were committed in the outbox.
 
 
-def _expire(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    services.events.publish(RequestExpired(**_about(request, now)))
-    address = unverified_address(request)
-    if address:
-        intake.safe_send(services, "expired", notifications.expired_email(address, request))
-    elif request.subject.phone:
-        try:
-            services.sms.send(request.subject.phone, notifications.expired_sms())
-            services.sent.append("expired_sms")
-        except Exception:  # noqa: BLE001 - the request is closed either way; the notice is courtesy
-            logger.exception("expiry sms failed", extra={"request_id": request.request_id})
-
-
-def unverified_address(request: PrivacyRequest) -> str | None:
-    """Where the expiry notice of a never-verified request goes: where its verification went.
-
-    That is the registered address for an emailed request (email intake records it in the trust
-    record), otherwise the address the requester gave. The notice says only that an unconfirmed
-    request was closed, which that inbox already knows from the verification email: it
-    discloses nothing new and asks for nothing.
-    """
-    registered = request.trust.get("registered_email")
-    if isinstance(registered, str) and registered:
-        return registered
-    return request.subject.email
+unverified_address = lifecycle.unverified_address  # kept for callers of the old path

@@ -10,11 +10,12 @@ last failed attempt marks the request failed with a report of what was done and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from privacydesk.logic import admin_actions, export_links
+from privacydesk.logic import export_links
 from privacydesk.logic.anonymization import AnonymizationRule, owner_rule, recipient_rule
 from privacydesk.logic.corrections import validated_corrections
 from privacydesk.logic.errors import InvalidInput
@@ -33,9 +34,10 @@ from privacydesk.logic.subjects import (
     resolve_proven,
 )
 from privacydesk.models.datamap import ErasureMethod, Store, SubjectKey
-from privacydesk.models.events import SubjectErased, SubjectObjectionChanged
+from privacydesk.models.events import DomainEvent, SubjectErased, SubjectObjectionChanged
 from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType, Subject
 from privacydesk.observability import logger
+from privacydesk.requests import lifecycle
 
 ACTOR = "fulfilment"
 NOTHING_PROVEN = "the request proved no email address or phone number, so we cannot tell whose data to act on"
@@ -90,7 +92,7 @@ def fulfil(
         return FulfilmentResult(request_id, "skipped", request.status, reason)
     scope = proven_scope(request)  # the one rule: only what this request proved is looked up
     if scope.empty:
-        admin_actions.deny(request.request_id, NOTHING_PROVEN, actor=ACTOR, now=now, services=services.requests)
+        lifecycle.deny(request.request_id, NOTHING_PROVEN, actor=ACTOR, now=now, services=services.requests)
         return FulfilmentResult(request_id, "denied", RequestStatus.DENIED, "nothing_proven")
     ids = resolve_proven(scope, services.accounts)
     if request.status != RequestStatus.IN_PROGRESS:
@@ -161,18 +163,21 @@ def _finish(
     now: datetime,
     services: FulfilmentServices,
     sms: str | None = None,
+    extra: Sequence[DomainEvent] = (),
 ) -> FulfilmentResult:
-    """Close the request (the requester is emailed at the verified address only) and audit it."""
+    """Close the request: its outcome, audit, Request.Completed, `extra` events and the requester's
+    notice (email to the verified address, or SMS) are committed together (requests.lifecycle)."""
     message += "".join(UNPROVEN_NOTE[kind] for kind in proven_scope(request).unproven if kind in UNPROVEN_NOTE)
-    done = admin_actions.complete(
-        request.request_id, message, actor=ACTOR, now=now, services=services.requests, outcome=outcome
+    done = lifecycle.complete(
+        request.request_id,
+        message,
+        actor=ACTOR,
+        now=now,
+        services=services.requests,
+        outcome=outcome,
+        sms=sms,
+        extra=extra,
     )
-    if done.verification_method == "sms_code" and done.subject.phone:
-        try:
-            services.requests.sms.send(done.subject.phone, sms or f"{COMPANY}: your privacy request is complete.")
-            services.requests.sent.append("completed_sms")
-        except Exception:  # noqa: BLE001 - the request is complete and its outcome stored
-            logger.exception("completion sms failed", extra={"request_id": request.request_id})
     return FulfilmentResult(request.request_id, "completed", done.status)
 
 
@@ -357,13 +362,11 @@ def _erase(
         for name, counts in stores.items()
         if counts.get("kept")
     ]
-    services.requests.events.publish(
-        SubjectErased(
-            occurred_at=now,
-            request_id=request.request_id,
-            subject_ref=ids.ref,
-            stores={name: {k: v for k, v in c.items() if k != "kept_reason"} for name, c in stores.items()},
-        )
+    erasure = SubjectErased(
+        occurred_at=now,
+        request_id=request.request_id,
+        subject_ref=ids.ref,
+        stores={name: {k: v for k, v in c.items() if k != "kept_reason"} for name, c in stores.items()},
     )
     erased = sum(c.get("deleted", 0) + c.get("anonymized", 0) for c in stores.values())
     lines = [f"We deleted or anonymized {erased} record(s) across our data stores and checked that none remain."]
@@ -385,6 +388,7 @@ def _erase(
         now=now,
         services=services,
         sms=f"{COMPANY}: your data has been deleted ({erased} record(s)); {sum(e['records'] for e in kept)} kept.",
+        extra=[erasure],
     )
 
 
@@ -425,7 +429,7 @@ def _correct(
     try:
         values = validated_corrections(request.corrections, services.datamap)
     except InvalidInput as error:
-        admin_actions.deny(request.request_id, error.message, actor=ACTOR, now=now, services=services.requests)
+        lifecycle.deny(request.request_id, error.message, actor=ACTOR, now=now, services=services.requests)
         return FulfilmentResult(request.request_id, "denied", RequestStatus.DENIED, error.code)
     updated: dict[str, int] = {}
     now_epoch = int(now.timestamp())
@@ -467,8 +471,6 @@ def _object(
     services.objections.record(
         ids.ref, [Objection(purpose=p, objected=True, at=now, request_id=request.request_id) for p in purposes]
     )
-    services.requests.events.publish(
-        SubjectObjectionChanged(occurred_at=now, subject_ref=ids.ref, purposes=dict.fromkeys(purposes, True))
-    )
+    objection = SubjectObjectionChanged(occurred_at=now, subject_ref=ids.ref, purposes=dict.fromkeys(purposes, True))
     message = f"From now on we no longer use your data for: {', '.join(purposes)}."
-    return _finish(request, {"purposes": purposes}, message, now=now, services=services)
+    return _finish(request, {"purposes": purposes}, message, now=now, services=services, extra=[objection])

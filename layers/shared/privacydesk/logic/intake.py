@@ -31,7 +31,6 @@ from privacydesk.logic.tokens import (
     matches,
     new_token,
 )
-from privacydesk.models.events import RequestCancelled, RequestReceived, RequestVerified
 from privacydesk.models.requests import (
     Channel,
     PrivacyRequest,
@@ -40,6 +39,7 @@ from privacydesk.models.requests import (
     Subject,
 )
 from privacydesk.observability import logger
+from privacydesk.requests import lifecycle
 
 MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
 
@@ -199,12 +199,18 @@ def submit(
     if not is_inquiry and not held:
         method = "email_link" if (notify_to or subject.email) else "sms_code"
         secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
+    # Request.Received and an inquiry's receipt go out from the outbox, committed with the request.
+    # The verification link does not: its secret is never stored, so it is sent here; if that
+    # fails, a repeated submission or the deadline monitor's reminder sends a fresh one.
+    consequences = lifecycle.consequences("received", request, now, lifecycle.Note(to=notify_to))
     services.requests.create(
         request,
         actor=f"requester:{channel.value}",
         details={"type": request.type.value, "channel": channel.value, "fields": sorted(request.corrections)},
         challenge=challenge,
+        outbox=consequences,
     )
+    services.sent.extend(item.notice for item in consequences if item.kind != "event")
     if secret and challenge:
         # Counted only once the request is stored (a failed write spends no send). Over the limit
         # the challenge is stored spent, so asking again later (or the reminder job) renews and
@@ -213,19 +219,6 @@ def submit(
             _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
         else:
             services.requests.replace_challenge(replace(challenge, expires_at=now))
-    elif is_inquiry and not held and (to := notify_to or subject.email):  # noqa: SIM102
-        # The limit is checked only where a mail would go (it counts a send).
-        if _may_send(request, "email", notify_to, now, services):
-            safe_send(services, "inquiry_received", notifications.inquiry_received_email(to, request))
-    services.events.publish(
-        RequestReceived(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=channel.value,
-            status=request.status.value,
-        )
-    )
     return Receipt(request=request, status_token=status_token)
 
 
@@ -367,6 +360,9 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
     if refused == "too_many_attempts":
         raise TooManyRequests("too many attempts; ask for a new link", code=refused)
     if refused == "token_used":
+        already = services.requests.get(request_id)
+        if already is not None and already.verified_at is not None:
+            return already  # a retry of a verify that committed: its consequences are in the outbox
         raise Conflict("this link was already used", code=refused)
     if refused == "token_expired":
         raise Gone("this link has expired; ask for a new one", code=refused)
@@ -383,41 +379,19 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
             }
         )
 
-    request = services.requests.change(
+    return lifecycle.commit(
+        services,
         request_id,
+        "verified",
         verified,
-        action="verified",
         actor="requester",
-        at=now,
+        now=now,
         details={"method": challenge.method},
         use_challenge=True,
     )
-    if request.subject.email and challenge.method == "email_link":
-        safe_send(services, "acknowledged", notifications.acknowledged_email(_verified_address(request), request))
-    services.events.publish(
-        RequestVerified(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=request.channel.value,
-            status=request.status.value,
-            approval_required=request.approval_required,
-        )
-    )
-    return request
 
 
-def _verified_address(request: PrivacyRequest) -> str:
-    """Emailed requests were verified at the registered address, which the trust record names."""
-    registered = request.trust.get("registered_email")
-    return str(registered) if isinstance(registered, str) and registered else request.subject.email or ""
-
-
-def notify_address(request: PrivacyRequest) -> str | None:
-    """Where notices about a request may go: only an address the subject verified."""
-    if request.verified_at is None or request.verification_method != "email_link":
-        return None
-    return _verified_address(request)
+notify_address = lifecycle.notify_address  # kept for callers of the old path
 
 
 def authorised(request_id: str, status_token: str | None, services: RequestServices) -> PrivacyRequest:
@@ -459,17 +433,4 @@ def cancel(request_id: str, status_token: str | None, *, now: datetime, services
         check_transition(request.status, RequestStatus.CANCELLED)
         return request.model_copy(update={"status": RequestStatus.CANCELLED, "closed_at": now})
 
-    request = services.requests.change(request_id, cancelled, action="cancelled", actor="requester", at=now)
-    address = notify_address(request)
-    if address:
-        safe_send(services, "cancelled", notifications.cancelled_email(address, request))
-    services.events.publish(
-        RequestCancelled(
-            occurred_at=now,
-            request_id=request_id,
-            type=request.type.value,
-            channel=request.channel.value,
-            status=request.status.value,
-        )
-    )
-    return request
+    return lifecycle.commit(services, request_id, "cancelled", cancelled, actor="requester", now=now)

@@ -40,7 +40,9 @@ class VersionStore(PolicyStore, Protocol):
     def current_version_id(self, now: datetime) -> str | None: ...
     def versions(self) -> list[PolicyVersion]: ...
     def get_version(self, version: str) -> PolicyVersion | None: ...
-    def publish(self, version: PolicyVersion, now: datetime) -> PolicyVersion: ...
+    def publish(
+        self, version: PolicyVersion, now: datetime, announcement: DomainEvent | None = None
+    ) -> PolicyVersion: ...
 
 
 class NoticeStore(Protocol):
@@ -48,10 +50,6 @@ class NoticeStore(Protocol):
     def get_notice(self, notice_id: str) -> Notice | None: ...
     def put_notice(self, notice: Notice, *, must_exist: bool | None = None) -> Notice: ...
     def delete_notice(self, notice_id: str) -> None: ...
-
-
-class EventSink(Protocol):
-    def publish(self, *events: DomainEvent) -> None: ...
 
 
 def sections_of(markdown: str) -> list[PolicySection]:
@@ -179,32 +177,29 @@ def previous_version(store: VersionStore, version_id: str) -> str | None:
     return max(older, key=lambda v: (v.effective_at, v.version)).version if older else None
 
 
-def publish(draft: PolicyDraft, now: datetime, store: VersionStore, events: EventSink) -> tuple[PolicyVersion, bool]:
+def publish(draft: PolicyDraft, now: datetime, store: VersionStore) -> tuple[PolicyVersion, bool]:
     """Publish an immutable version and announce it on the bus (`Policy.Published`).
 
-    Returns the version and whether it was newly created. Publishing the very same content
-    again is a replay, not a change: it answers with the stored version and announces it
-    again, so a publish whose announcement failed can be retried (the fan-out keeps one
-    ledger entry per version and account, so a repeated announcement sends nothing twice).
-    Different content under a published id is a conflict.
+    The announcement is committed with the version (the store writes it to the outbox in the
+    same transaction, and the outbox's consumer puts it on the bus), so a published version is
+    always announced. Returns the version and whether it was newly created. Publishing the very
+    same content again is a replay, not a change: it answers with the stored version and
+    announces nothing more. Different content under a published id is a conflict.
     """
+    candidate = draft.to_version(published_at=now)
+    announcement = PolicyPublished(
+        occurred_at=now,
+        version=candidate.version,
+        significant=candidate.significant,
+        effective_at=candidate.effective_at,
+    )
     try:
-        version = store.publish(draft.to_version(published_at=now), now)
-        created = True
+        return store.publish(candidate, now, announcement), True
     except Conflict:
         existing = store.get_version(draft.version)
         if existing is None or not _same_content(existing, draft):
             raise
-        version, created = existing, False
-    events.publish(
-        PolicyPublished(
-            occurred_at=now,
-            version=version.version,
-            significant=version.significant,
-            effective_at=version.effective_at,
-        )
-    )
-    return version, created
+        return existing, False
 
 
 def _same_content(version: PolicyVersion, draft: PolicyDraft) -> bool:

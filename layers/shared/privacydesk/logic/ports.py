@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from privacydesk.integrations.event_bus import EventPublisher
 from privacydesk.integrations.mailer import Mailer
@@ -15,10 +15,19 @@ from privacydesk.logic.lifecycle import AuditEvent
 from privacydesk.logic.tokens import VerificationChallenge
 from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType
 
+if TYPE_CHECKING:
+    from privacydesk.requests.outbox import Consequences, OutboxItem
+
 
 class RequestStore(Protocol):
     def create(
-        self, request: PrivacyRequest, *, actor: str, details: dict[str, Any], challenge: VerificationChallenge | None
+        self,
+        request: PrivacyRequest,
+        *,
+        actor: str,
+        details: dict[str, Any],
+        challenge: VerificationChallenge | None,
+        outbox: list[OutboxItem] | None = None,
     ) -> PrivacyRequest: ...
     def get(self, request_id: str) -> PrivacyRequest | None: ...
     def require(self, request_id: str) -> PrivacyRequest: ...
@@ -32,6 +41,7 @@ class RequestStore(Protocol):
         at: datetime,
         details: dict[str, Any] | None = None,
         use_challenge: bool = False,
+        outbox: Consequences | None = None,
     ) -> PrivacyRequest: ...
     def by_subject(self, subject_key: str, limit: int = 25) -> list[PrivacyRequest]: ...
     def page(

@@ -79,3 +79,18 @@ class SubjectObjectionChanged(DomainEvent):
     detail_type: ClassVar[str] = "Subject.ObjectionChanged"
     subject_ref: str
     purposes: dict[str, bool]  # purpose -> objected
+
+
+_EVENT_TYPES: dict[str, type[DomainEvent]] = {}
+
+
+def event_type(detail_type: str) -> type[DomainEvent]:
+    """The model of a detail-type (the outbox stores events as detail-type + detail)."""
+    if not _EVENT_TYPES:
+        pending: list[type[DomainEvent]] = [DomainEvent]
+        while pending:
+            for sub in pending.pop().__subclasses__():
+                pending.append(sub)
+                if "detail_type" in sub.__dict__:
+                    _EVENT_TYPES[sub.detail_type] = sub
+    return _EVENT_TYPES[detail_type]
