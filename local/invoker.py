@@ -116,7 +116,7 @@ class FunctionRunner:
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "_HANDLER": spec.handler,
         }
-        return _Worker(logical_id, env, spec.timeout, self.function_arn(logical_id), self.stack)
+        return _Worker(logical_id, env, spec.timeout, self.function_arn(logical_id), self.template, self.stack)
 
     def close(self) -> None:
         """Stop every worker (the stand-in is stopping)."""
@@ -197,6 +197,7 @@ class _Worker:
         env: dict[str, str],
         timeout_seconds: int,
         function_arn: str,
+        template: Path,
         stack: LocalStack,
     ) -> None:
         self.logical_id = logical_id
@@ -214,6 +215,7 @@ class _Worker:
                 str(from_worker_write),
                 str(timeout_seconds),
                 function_arn,
+                str(template),
                 json.dumps(dataclasses.asdict(stack)),  # for the worker's IAM check (local/iam_guard.py)
             ],
             cwd=sam_template.ROOT,

@@ -23,10 +23,12 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
-from local import iam_guard
+from local import iam_guard, sam_template
 from local.provision import LocalStack
 
 
@@ -69,10 +71,12 @@ def _report(error: BaseException) -> None:
 
 
 def serve(
-    logical_id: str, requests: TextIO, replies: TextIO, timeout: int, function_arn: str, stack: LocalStack
+    logical_id: str, requests: TextIO, replies: TextIO, timeout: int, function_arn: str, stack: LocalStack | None
 ) -> int:
+    """`stack` set: calls are checked against the function's role in template.yaml (local/iam_guard)."""
     try:
-        iam_guard.install(stack)  # before the handler makes a client: every call is checked
+        if stack is not None:
+            iam_guard.install(stack)  # before the handler makes a client: every call is checked
         handler = load_handler(os.environ["LAMBDA_TASK_ROOT"], os.environ["_HANDLER"])
     except Exception as error:  # noqa: BLE001 - Lambda's Runtime.ImportModuleError: reported per invocation
         _report(error)
@@ -90,7 +94,7 @@ def serve(
             invoked_function_arn=function_arn,
         )
         try:
-            with iam_guard.acting_as(logical_id):  # as the function's own role, from template.yaml
+            with iam_guard.acting_as(logical_id) if stack is not None else nullcontext():  # its own role
                 result = handler(json.loads(line), context)
             reply = json.dumps({"result": result})
         except Exception as error:  # noqa: BLE001 - an unhandled error ends this sandbox, as on Lambda
@@ -104,8 +108,10 @@ def serve(
 
 
 def main(argv: list[str]) -> int:
-    logical_id, requests_fd, replies_fd, timeout, function_arn, stack_json = argv
-    stack = LocalStack(**json.loads(stack_json))
+    logical_id, requests_fd, replies_fd, timeout, function_arn, template, stack_json = argv
+    # The IAM check knows the roles of template.yaml; a test's own template runs unchecked.
+    checked = Path(template).resolve() == sam_template.TEMPLATE_PATH.resolve()
+    stack = LocalStack(**json.loads(stack_json)) if checked else None
     with (
         os.fdopen(int(requests_fd), "r", encoding="utf-8") as requests,
         os.fdopen(int(replies_fd), "w", encoding="utf-8") as replies,

@@ -36,7 +36,8 @@ from tests.support.stored_requests import stored
 
 pytestmark = pytest.mark.integration
 
-FUNCTIONS_THAT_TEXT = {"PublicApiFunction", "FulfilmentFunction", "DeadlineMonitorFunction"}
+# Codes go out where they are made (their secret is never stored); every other text goes from the outbox.
+FUNCTIONS_THAT_TEXT = {"PublicApiFunction", "DeadlineMonitorFunction", "AdminApiFunction", "RequestOutboxFunction"}
 
 
 def _client(service: str) -> Any:
@@ -180,7 +181,7 @@ def _texts_sent_as(function: str) -> int:
     )
 
 
-def test_the_deadline_monitor_texts_an_expired_phone_only_request_within_its_role(stack: Harness):
+def test_an_expired_phone_only_request_is_texted_from_the_outbox_within_its_role(stack: Harness):
     stack.runner.activate("DeadlineMonitorFunction")
     now = datetime.now(UTC).replace(microsecond=0)
     request = stored(
@@ -190,10 +191,10 @@ def test_the_deadline_monitor_texts_an_expired_phone_only_request_within_its_rol
         email="unused@example.com",
         subject=Subject(phone="+639170000000"),
     )
-    texts_before = _texts_sent_as("DeadlineMonitorFunction")
+    texts_before = _texts_sent_as("RequestOutboxFunction")
     event = {**event_file("deadline_monitor/scheduler_hourly.json"), "time": now.isoformat().replace("+00:00", "Z")}
     stack.invoke("DeadlineMonitorFunction", event)
-    assert _texts_sent_as("DeadlineMonitorFunction") == texts_before + 1
+    assert _texts_sent_as("RequestOutboxFunction") == texts_before + 1  # the expiry notice, committed with it
     expired = RequestRepository().get(request.request_id)
     assert expired is not None
     assert expired.status == RequestStatus.EXPIRED
