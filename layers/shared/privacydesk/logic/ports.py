@@ -104,7 +104,8 @@ class RequestConfig:
     correctable_fields: frozenset[str] | None = None
     max_extension_days: int = 60
     # Sends per person and per destination (SMS costs money and is the pumping target: stricter).
-    email_sends: Allowance = field(default_factory=lambda: Allowance(cap=5, cooldown=timedelta(seconds=10)))
+    # No cooldown for mail: a person who asks for a copy and then for deletion gets both links at once.
+    email_sends: Allowance = field(default_factory=lambda: Allowance(cap=5))
     sms_sends: Allowance = field(default_factory=lambda: Allowance(cap=3, cooldown=timedelta(minutes=1)))
     # Wrong verification secrets per person across all their requests (each request also locks at 5).
     subject_failed_attempts: Allowance = field(default_factory=lambda: Allowance(cap=10))
