@@ -150,6 +150,12 @@ def test_submit_announces_request_received_after_the_bus_recovers(stack: Harness
     assert capture.about("request_id", request_id) == ["Request.Received"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issue 16 note): the verification secret is sent after the commit and never stored, and "
+    "a resubmission keeps the live challenge (issue 14), so a crash between the two leaves the link unsent "
+    "until the challenge expires and the reminder renews it",
+)
 def test_a_sandbox_dying_after_submit_commits_keeps_the_request_and_a_resubmission_sends_one_link(stack: Harness):
     email = unique_email("outbox-crash-submit")
     with inject(crash_after_commit(stack)), pytest.raises(SandboxCrash):
