@@ -13,6 +13,7 @@ from privacydesk.api.wiring import fresh_services, request_services
 from privacydesk.clock import utc_now
 from privacydesk.logic import admin_actions
 from privacydesk.logic.lifecycle import verify_chain
+from privacydesk.logic.ports import RequestServices
 from privacydesk.models.request_api import (
     AdminQueueReply,
     AdminRequestView,
@@ -54,45 +55,46 @@ def _view(request: Any) -> dict[str, Any]:
     return AdminRequestView.of(request).model_dump(mode="json")
 
 
+def _services() -> RequestServices:
+    """Links in what the DPO's actions send point where this call came in, unless configured."""
+    return fresh_services(router.current_event.request_context.domain_name)
+
+
 @router.post("/v1/admin/requests/<request_id>/approve", summary="Approve a verified request for fulfilment")
 def approve(request_id: str, body: EmptyBody | None = None) -> dict[str, Any]:
-    return _view(admin_actions.approve(request_id, actor=actor(), now=utc_now(), services=fresh_services()))
+    return _view(admin_actions.approve(request_id, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post("/v1/admin/requests/<request_id>/deny", summary="Deny a request, with a reason")
 def deny(request_id: str, body: ReasonBody) -> dict[str, Any]:
-    return _view(admin_actions.deny(request_id, body.reason, actor=actor(), now=utc_now(), services=fresh_services()))
+    return _view(admin_actions.deny(request_id, body.reason, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post("/v1/admin/requests/<request_id>/extend", summary="Extend the response deadline, with a reason")
 def extend(request_id: str, body: ExtendBody) -> dict[str, Any]:
     return _view(
-        admin_actions.extend(
-            request_id, body.reason, body.days, actor=actor(), now=utc_now(), services=fresh_services()
-        )
+        admin_actions.extend(request_id, body.reason, body.days, actor=actor(), now=utc_now(), services=_services())
     )
 
 
 @router.post("/v1/admin/requests/<request_id>/hold", summary="Put a request on hold, with a reason")
 def hold(request_id: str, body: ReasonBody) -> dict[str, Any]:
-    return _view(admin_actions.hold(request_id, body.reason, actor=actor(), now=utc_now(), services=fresh_services()))
+    return _view(admin_actions.hold(request_id, body.reason, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post("/v1/admin/requests/<request_id>/acknowledge", summary="Acknowledge an inquiry")
 def acknowledge(request_id: str, body: EmptyBody | None = None) -> dict[str, Any]:
-    return _view(admin_actions.acknowledge(request_id, actor=actor(), now=utc_now(), services=fresh_services()))
+    return _view(admin_actions.acknowledge(request_id, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post("/v1/admin/requests/<request_id>/complete", summary="Complete a request (answer an inquiry)")
 def complete(request_id: str, body: CompleteBody) -> dict[str, Any]:
-    return _view(
-        admin_actions.complete(request_id, body.message, actor=actor(), now=utc_now(), services=fresh_services())
-    )
+    return _view(admin_actions.complete(request_id, body.message, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post("/v1/admin/requests/<request_id>/note", summary="Add a note to the audit trail")
 def note(request_id: str, body: NoteBody) -> dict[str, Any]:
-    return _view(admin_actions.note(request_id, body.text, actor=actor(), now=utc_now(), services=fresh_services()))
+    return _view(admin_actions.note(request_id, body.text, actor=actor(), now=utc_now(), services=_services()))
 
 
 @router.post(
@@ -103,7 +105,5 @@ def reissue_export(request_id: str, body: EmptyBody | None = None) -> dict[str, 
     from privacydesk.dal.export_grants import ExportGrants
     from privacydesk.logic.export_reissue import reissue_export_link
 
-    request = reissue_export_link(
-        request_id, actor=actor(), now=utc_now(), services=fresh_services(), grants=ExportGrants()
-    )
+    request = reissue_export_link(request_id, actor=actor(), now=utc_now(), services=_services(), grants=ExportGrants())
     return _view(request)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from privacydesk.api.wiring import fresh_services, public_base_url, request_services
+from privacydesk.api.wiring import fresh_services, request_services
 from privacydesk.clock import utc_now
 from privacydesk.logic import export_links, intake
 from privacydesk.logic.errors import Conflict, InvalidInput
@@ -35,15 +35,7 @@ def _bearer(value: str | None) -> str | None:
 
 
 def _submit(body: NewRequestBody) -> dict[str, Any]:
-    services = fresh_services()
-    if not services.config.public_base_url:
-        # No configured base: links point at the domain this call came in on.
-        services.config = type(services.config)(
-            **{
-                **services.config.__dict__,
-                "public_base_url": public_base_url(router.current_event.request_context.domain_name),
-            }
-        )
+    services = fresh_services(router.current_event.request_context.domain_name)  # links point here
     now = utc_now()
     receipt = intake.submit(intake.NewRequest(**body.model_dump()), channel=Channel.API, now=now, services=services)
     request, status_token = intake.caller_receipt(receipt, now, services)  # never a duplicate's id

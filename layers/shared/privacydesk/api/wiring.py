@@ -67,17 +67,24 @@ def request_services() -> RequestServices:
     )
 
 
-def fresh_services() -> RequestServices:
-    """Per-invocation view: shared clients, a fresh list of what was sent."""
+def fresh_services(request_host: str | None = None) -> RequestServices:
+    """Per-invocation view: shared clients, a fresh list of what was sent. `request_host`: the
+    domain the HTTP call came in on, where links point when no base URL is configured (an API
+    function cannot name its own API in the template)."""
+    from dataclasses import replace
+
     from privacydesk.logic.ports import RequestServices
 
     base = request_services()
+    config = base.config
+    if request_host and not get_settings().public_base_url:
+        config = replace(config, public_base_url=public_base_url(request_host))
     return RequestServices(
         requests=base.requests,
         mailer=base.mailer,
         sms=base.sms,
         events=base.events,
-        config=base.config,
+        config=config,
         limits=base.limits,
         receipts=base.receipts,
     )
