@@ -137,3 +137,19 @@ def test_wrong_secrets_from_a_stranger_never_lock_the_link(stack: Harness):
     for _ in range(6):
         assert error_code(follow(stack, export.request_id, "guess")) == "export_not_found"
     assert follow(stack, export.request_id, export.secret).status == 302
+
+
+def test_the_dpo_reissues_a_link_that_works_where_the_old_one_no_longer_does(stack: Harness):
+    from tests.support.harness import ADMIN_IDENTITY
+
+    fresh = _fulfilled_access(stack)
+    reply = stack.http("POST", f"/v1/admin/requests/{fresh.request_id}/reissue-export", identity=ADMIN_IDENTITY)
+    assert reply.status == 200, reply.body
+    (mail,) = [
+        m for m in stack.outbox() if "Here is a new link to your copy" in m["text"] and fresh.request_id in m["text"]
+    ]
+    link = re.search(r"(https?://\S+/export\?token=\S+)", mail["text"]).group(1)  # type: ignore[union-attr]
+    assert link.startswith("http://127.0.0.1:3000/"), "absolute, where the call came in"
+    (secret,) = parse_qs(urlsplit(link).query)["token"]
+    assert follow(stack, fresh.request_id, secret).status == 302
+    assert follow(stack, fresh.request_id, fresh.secret).status == 404
