@@ -18,7 +18,7 @@ import importlib.util
 import json
 import os
 import select
-import subprocess
+import subprocess  # nosec B404 - starts our own worker module with our own interpreter, no shell
 import sys
 import threading
 from collections.abc import Callable
