@@ -501,3 +501,25 @@ def test_a_sweep_out_of_time_continues_through_its_queue_and_the_queued_step_fin
     events_table = stack.physical("TechnicalEventsTable")
     for item in old:
         assert _raw(events_table, {"account_id": person, "event_id": item.event_id}) is None
+
+
+def test_an_account_that_ttl_deleted_takes_its_sender_id_documents_with_it(stack: Harness):
+    import copy
+
+    event = json.loads((EVENTS / "retention_ttl_accounting" / "ttl_deletions.json").read_text())
+    account_id = _id("acct-ttl-docs")
+    (record,) = [copy.deepcopy(r) for r in event["Records"][:1]]
+    record["dynamodb"]["Keys"] = {"account_id": {"S": account_id}}
+    record["dynamodb"]["OldImage"] = {"account_id": {"S": account_id}, "status": {"S": "closed"}}
+    record["eventSourceARN"] = stack.stack.attributes["AccountsTable"]["StreamArn"] or (
+        f"arn:aws:dynamodb:ap-southeast-1:123456789012:table/{stack.physical('AccountsTable')}/stream/x"
+    )
+    s3 = boto3.client("s3")
+    bucket = stack.physical("AccountDocumentsBucket")
+    s3.put_object(Bucket=bucket, Key=f"sender-id/{account_id}/permit.pdf", Body=b"permit")
+
+    stack.invoke("RetentionTtlAccountingFunction", {"Records": [record]})
+
+    left = s3.list_object_versions(Bucket=bucket, Prefix=f"sender-id/{account_id}/")
+    assert not left.get("Versions")
+    assert not left.get("DeleteMarkers")
