@@ -123,6 +123,9 @@ def _events(stack_info: dict[str, Any]) -> dict[str, Any]:
     ttl_deletions = _event("retention_ttl_accounting/ttl_deletions.json")
     for record in ttl_deletions["Records"]:
         record["eventSourceARN"] = stack_info["attributes"]["TechnicalEventsTable"]["StreamArn"]
+    outbox = _event("request_outbox/outbox_insert.json")  # a Request.Received committed to the outbox
+    for record in outbox["Records"]:
+        record["eventSourceARN"] = stack_info["attributes"]["OutboxTable"]["StreamArn"]
     return {
         "PublicApiFunction": _event("public_api/get_policy.json"),
         "AdminApiFunction": _event("admin_api/create_notice.json"),
@@ -135,6 +138,7 @@ def _events(stack_info: dict[str, Any]) -> dict[str, Any]:
         "RetentionSweepFunction": _event("retention_sweep/scheduled.json"),
         "RetentionTtlAccountingFunction": ttl_deletions,
         "DeadlineMonitorFunction": _event("deadline_monitor/scheduler_hourly.json"),
+        "RequestOutboxFunction": outbox,
     }
 
 
@@ -326,3 +330,8 @@ def test_deadline_monitor_checks_at_the_scheduled_time(sam_run: SamRun):
     scheduled = sam_run.events["DeadlineMonitorFunction"]["time"]
     assert datetime.fromisoformat(answer["now"]) == datetime.fromisoformat(scheduled)
     assert answer["failed"] == []
+
+
+def test_request_outbox_delivers_a_committed_event_without_failures(sam_run: SamRun):
+    invocation = sam_run.invocations["RequestOutboxFunction"]
+    assert invocation.answer() == {"batchItemFailures": []}
