@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test browser-check lint typecheck cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
+.PHONY: help venv tools run test browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready
 
 help:
@@ -76,6 +76,10 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy layers/shared/privacydesk functions local
 
+# The layering rules (ARCHITECTURE.md), as import-linter contracts in .importlinter.
+contracts: venv
+	$(VENV)/bin/lint-imports
+
 cfn-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 
@@ -106,7 +110,7 @@ BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \
 browser-check:
 	@$(BROWSER_SKIPPED_NOTICE)
 
-test: lint typecheck cfn-lint sam-validate sam-ready browser-check
+test: lint typecheck contracts cfn-lint sam-validate sam-ready browser-check
 	@echo "$(PY) -m pytest -q"; $(PY) -m pytest -q; status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status
 
 audit: checkov cfn-lint-serverless bandit pip-audit fuzz

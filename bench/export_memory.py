@@ -4,7 +4,7 @@ Side by side in one run, for the same synthetic subject (pages of 500 items, as 
 them, including ~200-character message bodies):
 - baseline: collect every item, then build the JSON, the CSV and the zip in memory (what a
   straightforward export does);
-- streaming: privacydesk.logic.export_bundle.write_bundle into the real MultipartWriter (8 MiB
+- streaming: privacydesk.fulfilment.domain.export_bundle.write_bundle into the real MultipartWriter (8 MiB
   parts), whose S3 calls are replaced by a sink that counts and drops the parts.
 
 Memory is Python's peak allocation (tracemalloc), so neither run is timed. The streaming peak is
@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
 
 from bench.common import BenchResult, Figure  # noqa: E402
-from privacydesk.integrations import object_store  # noqa: E402
-from privacydesk.logic.export_bundle import write_bundle  # noqa: E402
-from privacydesk.logic.subjects import SubjectIds  # noqa: E402
-from privacydesk.models.datamap import Store, SubjectLookup, load_datamap  # noqa: E402
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject  # noqa: E402
+from privacydesk.datamap.domain.model import Store, SubjectLookup, load_datamap  # noqa: E402
+from privacydesk.fulfilment.domain.export_bundle import write_bundle  # noqa: E402
+from privacydesk.kernel import object_store  # noqa: E402
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject  # noqa: E402
+from privacydesk.subjects.domain.subjects import SubjectIds  # noqa: E402
 
 PAGE = 500
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

@@ -1,5 +1,5 @@
-"""Notice fan-out: 10k recipients through the real delivery logic (logic/notice_delivery.py and
-logic/token_bucket.py) with the shared token bucket, a simulated SES that
+"""Notice fan-out: 10k recipients through the real delivery logic (change_notices/domain/notice_delivery.py and
+kernel/token_bucket.py) with the shared token bucket, a simulated SES that
 takes 40 ms a send, and 10% of SQS messages redelivered. Time is simulated, so the figures do not
 depend on this machine: achieved rate / configured rate (goal >= 0.9) and duplicates (goal 0).
 
@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import BenchResult, Figure
-from privacydesk.logic import token_bucket
-from privacydesk.logic.notice_delivery import Recipient, SendingContext, deliver_batch
-from privacydesk.models.notices import DeliveryStatus, RecipientBatch
-from privacydesk.models.policy import PolicyVersion
+from privacydesk.change_notices.domain.model import DeliveryStatus, RecipientBatch
+from privacydesk.change_notices.domain.notice_delivery import Recipient, SendingContext, deliver_batch
+from privacydesk.kernel import token_bucket
+from privacydesk.policy.domain.model import PolicyVersion
 
 RECIPIENTS = int(os.environ.get("BENCH_FANOUT_RECIPIENTS", 10_000))
 RATE = float(os.environ.get("BENCH_FANOUT_RATE", 14))  # the template's NOTICE_MAX_SEND_RATE

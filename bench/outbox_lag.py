@@ -50,8 +50,8 @@ def main() -> None:
         runner = FunctionRunner(stack, extra_env={"PUBLIC_BASE_URL": "http://127.0.0.1:3000"})
         runner.activate("PublicApiFunction")
 
-        from privacydesk.integrations.event_bus import EventBridgePublisher
-        from privacydesk.models.events import DomainEvent
+        from privacydesk.kernel.event_bus import EventBridgePublisher
+        from privacydesk.kernel.events import DomainEvent
 
         original_publish = EventBridgePublisher.publish
 
@@ -153,11 +153,11 @@ def _run(
     *,
     through_outbox: bool,
 ) -> dict[str, float]:
-    from privacydesk.api.wiring import request_services
-    from privacydesk.dal.requests_store import RequestRepository
-    from privacydesk.models.events import RequestVerified
-    from privacydesk.models.requests import PrivacyRequest, RequestStatus, RequestType
-    from privacydesk.requests import lifecycle
+    from privacydesk.bootstrap import request_services
+    from privacydesk.kernel.events import RequestVerified
+    from privacydesk.requests.adapters.requests_store import RequestRepository
+    from privacydesk.requests.domain import lifecycle
+    from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus, RequestType
     from tests.support.stored_requests import stored
 
     pending, bus_at, fulfil_at, fulfil_done = marks
@@ -200,7 +200,7 @@ def _run(
         "to_fulfilment_ms": _median_ms(to_fulfil),
         "delivered": float(len(to_fulfil)),
         "items_per_commit": round(outbox_items / REQUESTS, 2) if through_outbox else 0.0,
-        # By construction (dal/outbox.py): the put in the change's transaction, the claim, the mark.
+        # By construction (requests/adapters/outbox_store.py): the put in the change's transaction, the claim, the mark.
         "writes_per_item": 3.0 if through_outbox else 0.0,
         "consumer_invocations_per_commit": round(consumer / REQUESTS, 2),
     }

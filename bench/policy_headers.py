@@ -39,9 +39,9 @@ def main(count: int) -> None:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from moto import mock_aws
 
-    from privacydesk.api.policy_headers import PolicyHeaders
-    from privacydesk.dal.policy_store import PolicyRepository, PolicyVersionRecord
-    from privacydesk.logic.policy import initial_policy
+    from privacydesk.policy.adapters.policy_store import PolicyRepository, PolicyVersionRecord
+    from privacydesk.policy.domain.policy import initial_policy
+    from privacydesk.policy.entry.policy_headers import PolicyHeaders
 
     with mock_aws():
         PolicyVersionRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)

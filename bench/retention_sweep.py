@@ -143,9 +143,9 @@ def configure(endpoint: str | None) -> None:
     )
     if endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-    from privacydesk.dal.base import bind_tables
-    from privacydesk.integrations.aws import reset_clients
-    from privacydesk.settings import reload_settings
+    from privacydesk.kernel.aws import reset_clients
+    from privacydesk.kernel.dynamo import bind_tables
+    from privacydesk.kernel.settings import reload_settings
 
     bind_tables(reload_settings())
     reset_clients()
@@ -154,7 +154,7 @@ def configure(endpoint: str | None) -> None:
 def create_tables() -> None:
     """The tables as template.yaml declares them (keys, indexes), on whatever endpoint boto3 uses."""
     from local import sam_template
-    from privacydesk.integrations.aws import client
+    from privacydesk.kernel.aws import client
 
     resources = sam_template.load()["Resources"]
     for logical_id, name in TABLES.items():
@@ -173,9 +173,9 @@ def create_tables() -> None:
 
 def load_items(total: int, expired_percent: float, now: datetime) -> int:
     """Writes `total` technical events, `expired_percent` of them past retention; returns that count."""
-    from privacydesk.dal.batch_writes import batch_write
-    from privacydesk.dal.retention_fields import retention_fields, store_named
-    from privacydesk.dal.store_items import to_low_level
+    from privacydesk.datamap.adapters.retention_fields import retention_fields, store_named
+    from privacydesk.datamap.adapters.store_items import to_low_level
+    from privacydesk.kernel.batch_writes import batch_write
 
     store = store_named("technical_events")
     expired = round(total * expired_percent / 100)
@@ -210,7 +210,7 @@ def load_items(total: int, expired_percent: float, now: datetime) -> int:
 
 def full_scan(now: datetime) -> dict[str, float]:
     """Baseline: what a sweep without the index reads to find the same items."""
-    from privacydesk.integrations.aws import client
+    from privacydesk.kernel.aws import client
 
     started = time.perf_counter()
     read = matched = calls = 0
@@ -231,10 +231,11 @@ def full_scan(now: datetime) -> dict[str, float]:
 
 
 def sweep(now: datetime) -> dict[str, float]:
-    from privacydesk.dal.reference_stores import EXPIRY_SHARDS
-    from privacydesk.dal.retention_sweep_ports import SweepPorts
-    from privacydesk.logic import retention, retention_sweep
-    from privacydesk.models.datamap import load_datamap
+    from privacydesk.datamap.adapters.reference_stores import EXPIRY_SHARDS
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.retention.adapters.sweep_ports import SweepPorts
+    from privacydesk.retention.domain import retention_sweep
+    from privacydesk.retention.domain import schedule as retention
 
     full = load_datamap()
     datamap = full.model_copy(update={"stores": [full.store("technical_events")]})

@@ -29,7 +29,7 @@ import boto3
 from local import sam_template
 from local.invoker import FunctionRunner
 from local.streams import StreamDelivery
-from privacydesk.observability import logger
+from privacydesk.kernel.observability import logger
 
 
 @dataclass

@@ -119,8 +119,8 @@ def install(stack: LocalStack) -> None:
                 default_session.register(event_name, handler, unique_id=f"iam_guard.{event_name}")
     # Clients made before the hooks existed would not see them.
     try:
-        from privacydesk.dal.base import bind_tables
-        from privacydesk.settings import reload_settings
+        from privacydesk.kernel.dynamo import bind_tables
+        from privacydesk.kernel.settings import reload_settings
     except ImportError:  # pragma: no cover - the package is always installed with the stand-in
         return
     bind_tables(reload_settings())

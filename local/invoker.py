@@ -138,8 +138,8 @@ class FunctionRunner:
                 return
             os.environ.update(env)
             # The package caches settings and table bindings at import; rebind to this function's view.
-            from privacydesk.dal.base import bind_tables
-            from privacydesk.settings import reload_settings
+            from privacydesk.kernel.dynamo import bind_tables
+            from privacydesk.kernel.settings import reload_settings
 
             bind_tables(reload_settings())
             self._applied_env = env

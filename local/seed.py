@@ -7,18 +7,18 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from privacydesk.dal.api_usage import record_api_call
-from privacydesk.dal.policy_store import PolicyRepository
-from privacydesk.dal.reference_stores import (
+from privacydesk.datamap.adapters.api_usage import record_api_call
+from privacydesk.datamap.adapters.reference_stores import (
     AccountRecord,
     BillingRecord,
     MessageLogRecord,
     TechnicalEventRecord,
 )
-from privacydesk.dal.retention_fields import stamp
-from privacydesk.integrations.object_store import S3ObjectStore
-from privacydesk.logic.policy import initial_policy
-from privacydesk.settings import get_settings
+from privacydesk.datamap.adapters.retention_fields import stamp
+from privacydesk.kernel.object_store import S3ObjectStore
+from privacydesk.kernel.settings import get_settings
+from privacydesk.policy.adapters.policy_store import PolicyRepository
+from privacydesk.policy.domain.policy import initial_policy
 
 # The demo people. Tests look for these values in logs to prove no PII is written there.
 DEMO_ACCOUNTS: list[dict[str, Any]] = [
@@ -257,8 +257,8 @@ def seed_inbound_mail() -> None:
 
 def seed_documents() -> None:
     """Each demo account's sender-ID registration papers, in the account documents bucket."""
-    from privacydesk.integrations.aws import client
-    from privacydesk.settings import get_settings
+    from privacydesk.kernel.aws import client
+    from privacydesk.kernel.settings import get_settings
 
     bucket = get_settings().account_documents_bucket
     for person in DEMO_ACCOUNTS:

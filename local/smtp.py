@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from local.invoker import FunctionRunner
-from privacydesk.observability import logger
+from privacydesk.kernel.observability import logger
 
 EMAIL_FUNCTION = "EmailIntakeFunction"
 INBOUND_PREFIX = "inbound/"

@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from local import sam_template
 from local.provision import LocalStack
-from privacydesk.observability import logger
+from privacydesk.kernel.observability import logger
 
 Invoke = Callable[[str, Any], Any]
 

@@ -65,7 +65,7 @@ def _failure(error: BaseException, error_type: str | None = None) -> dict[str, A
 
 def _report(error: BaseException) -> None:
     """The traceback into the function's log, scrubbed as every log line is."""
-    from privacydesk.observability import redact
+    from privacydesk.kernel.observability import redact
 
     print(redact("".join(traceback.format_exception(error))), file=sys.stderr, flush=True)
 

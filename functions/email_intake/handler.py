@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.api.email_events import intake_records
-from privacydesk.observability import logger, metrics
+from privacydesk.email_intake.entry.email_events import intake_records
+from privacydesk.kernel.observability import logger, metrics
 
 
 @logger.inject_lambda_context

@@ -5,23 +5,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.clock import utc_now
-from privacydesk.dal.delivery_ledger import DeliveryLedger
-from privacydesk.dal.notice_recipients import ApiUsage
-from privacydesk.dal.policy_store import PolicyRepository
-from privacydesk.logic.notice_acceptance import record_acceptances
-from privacydesk.observability import logger, metrics
-
-catalog, ledger, usage = PolicyRepository(), DeliveryLedger(), ApiUsage()
+from privacydesk.change_notices.entry.jobs import record_daily_acceptances
+from privacydesk.kernel.observability import logger, metrics
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    reports = record_acceptances(utc_now(), catalog=catalog, ledger=ledger, usage=usage)
-    for report in reports:
-        logger.info("acceptance recorded", extra={"version": report.version, "accepted_now": report.accepted_now})
-        metrics.add_metric(name="PolicyAcceptancesRecorded", unit="Count", value=report.accepted_now)
-    return {
-        "versions": [{"version": r.version, "notified": r.notified, "accepted_now": r.accepted_now} for r in reports]
-    }
+    return record_daily_acceptances()

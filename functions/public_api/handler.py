@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.api.public import app
-from privacydesk.observability import logger, metrics
+from privacydesk.http_api.public import app
+from privacydesk.kernel.observability import logger, metrics
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,24 +8,13 @@ twice (requests.outbox).
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.observability import logger, metrics
-from privacydesk.requests.outbox_stream import handle_stream_record
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-
-
-def record_handler(record: DynamoDBRecord) -> str:
-    name = record.event_name.name if record.event_name else None
-    return handle_stream_record(name, record.dynamodb.new_image if record.dynamodb else None)
+from privacydesk.kernel.observability import logger, metrics
+from privacydesk.requests.entry.outbox_stream import handle_batch
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
+    return handle_batch(event, context)

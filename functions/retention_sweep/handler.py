@@ -9,20 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.clock import utc_now
-from privacydesk.jobs.retention import continuation_of, continue_through_queue, run_sweep
-from privacydesk.observability import logger
-from privacydesk.settings import get_settings
+from privacydesk.kernel.observability import logger, metrics
+from privacydesk.retention.entry.jobs import sweep_invocation
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Per-store metrics are flushed by run_sweep (one EMF record per store, dimension "store").
-    report = run_sweep(
-        utc_now(),
-        context.get_remaining_time_in_millis,
-        continuation=continuation_of(event) if isinstance(event, dict) else None,
-        continue_with=continue_through_queue(get_settings().retention_continuation_queue_url),
-        holder=context.aws_request_id,
-    )
-    return report.as_dict()
+    return sweep_invocation(event, context)

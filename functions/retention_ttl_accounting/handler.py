@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.clock import utc_now
-from privacydesk.jobs.retention import account_ttl_deletions
-from privacydesk.observability import logger
+from privacydesk.kernel.observability import logger, metrics
+from privacydesk.retention.entry.jobs import ttl_deletions_of_stream
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return {"ttl_deleted": account_ttl_deletions(event.get("Records", []), utc_now())}
+    return ttl_deletions_of_stream(event)

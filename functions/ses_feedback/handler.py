@@ -6,37 +6,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.clock import utc_now
-from privacydesk.dal.delivery_ledger import DeliveryLedger
-from privacydesk.dal.suppression_list import SuppressionList
-from privacydesk.logic.notice_feedback import apply_feedback
-from privacydesk.models.notices import SesSendingEvent
-from privacydesk.observability import logger, metrics
-
-ledger, suppressions = DeliveryLedger(), SuppressionList()
+from privacydesk.change_notices.entry.jobs import record_sending_event
+from privacydesk.kernel.observability import logger, metrics
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    ses_event = SesSendingEvent.model_validate(event.detail)
-    outcome = apply_feedback(ses_event, ledger=ledger, suppressions=suppressions, now=utc_now())
-    logger.info(
-        "ses event",
-        extra={
-            "event_type": outcome.event_type,
-            "version": outcome.version,
-            "account_id": outcome.account_id,
-            "ledger_updated": outcome.ledger_updated,
-            "suppressed": outcome.suppressed,
-        },
-    )
-    metrics.add_metric(name=f"SesEvent_{outcome.event_type}", unit="Count", value=1)
-    return {
-        "event_type": outcome.event_type,
-        "version": outcome.version,
-        "account_id": outcome.account_id,
-        "ledger_updated": outcome.ledger_updated,
-        "suppressed": outcome.suppressed,
-    }
+    return record_sending_event(event)

@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from privacydesk.api.admin import app as admin_app
+from privacydesk.http_api.admin import app as admin_app
 from tests.e2e.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e

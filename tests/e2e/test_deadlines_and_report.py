@@ -38,7 +38,7 @@ def test_the_chart_cli_draws_the_report_fetched_over_sigv4(running: RunningStack
         [
             sys.executable,
             "-m",
-            "privacydesk.report_chart",
+            "privacydesk.ops.report_chart",
             "--stack-file",
             str(running.stack_file),
             "--from",

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from privacydesk import cli, doctor
+from privacydesk.ops import cli, doctor
 from tests.support.harness import fake_aws_environment
 
 pytestmark = pytest.mark.e2e

@@ -31,9 +31,9 @@ VERSION_HEADER = "X-PrivacyDesk-Notice-Version"
 @contextmanager
 def pointed_at(running: RunningStack) -> Iterator[None]:
     """Point this process's privacydesk package at the stand-in, then back (other tests use mock_aws)."""
-    from privacydesk.dal.base import bind_tables
-    from privacydesk.integrations.aws import reset_clients
-    from privacydesk.settings import reload_settings
+    from privacydesk.kernel.aws import reset_clients
+    from privacydesk.kernel.dynamo import bind_tables
+    from privacydesk.kernel.settings import reload_settings
 
     info = running.info
     env = {
@@ -57,10 +57,10 @@ def pointed_at(running: RunningStack) -> Iterator[None]:
 
 def publish(running: RunningStack, version: str, significant: bool) -> None:
     """What the admin's publish does: store the version, then put Policy.Published on the bus."""
-    from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.integrations.event_bus import EventBridgePublisher
-    from privacydesk.models.events import PolicyPublished
-    from privacydesk.models.policy import PolicyVersion
+    from privacydesk.kernel.event_bus import EventBridgePublisher
+    from privacydesk.kernel.events import PolicyPublished
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
+    from privacydesk.policy.domain.model import PolicyVersion
 
     now = datetime.now(UTC)
     policy = PolicyVersion(
@@ -134,8 +134,8 @@ def test_significant_change_reaches_500_accounts_once_even_after_a_forced_redeli
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[start : start + 10])],
         )
     with pointed_at(running):
-        from privacydesk.integrations.event_bus import EventBridgePublisher
-        from privacydesk.models.events import PolicyPublished
+        from privacydesk.kernel.event_bus import EventBridgePublisher
+        from privacydesk.kernel.events import PolicyPublished
 
         EventBridgePublisher().publish(
             PolicyPublished(

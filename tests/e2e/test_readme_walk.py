@@ -113,7 +113,7 @@ def test_the_readme_walked_command_by_command_never_answers_5xx(fresh: RunningSt
 
     # The DPO's CLI, as the README runs it (it says which status it lists by default).
     cli = subprocess.run(
-        [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(fresh.stack_file), "requests", "list"],
+        [sys.executable, "-m", "privacydesk.ops.cli", "--stack-file", str(fresh.stack_file), "requests", "list"],
         cwd=ROOT,
         env=user_environment(),
         capture_output=True,

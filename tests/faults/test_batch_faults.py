@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from privacydesk.dead_letters import copy_back, dead_letter_queues, find
+from privacydesk.ops.dead_letters import copy_back, dead_letter_queues, find
 from tests.support.email_flows import request_detail
 from tests.support.faults import (
     DYNAMODB_THROTTLED,
@@ -226,8 +226,8 @@ def test_a_sender_dying_after_ses_took_the_mail_never_sends_it_again(stack: Harn
     assert failed_ids(stack.invoke("NoticeSenderFunction", {"Records": redelivered(records)})) == []
     assert notices_to(stack, accounts) == [1, 1, 1]  # nobody twice
     assert ledger_entry(stack, version, accounts[1]).status == "claimed"  # not resent
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.logic.notice_progress import summarize
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.domain.notice_progress import summarize
 
     stack.runner.activate("NoticeSenderFunction")
     later = datetime.now(UTC) + timedelta(minutes=20)  # a claim this old without a send is "unknown"

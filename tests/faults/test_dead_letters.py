@@ -13,7 +13,7 @@ import pytest
 
 from local.dispatcher import Dispatcher
 from local.provision import write_stack_file
-from privacydesk import cli
+from privacydesk.ops import cli
 from tests.support.faults import SES_THROTTLED, Fault, inject, mentions
 from tests.support.harness import Harness
 from tests.support.notices import add_account, ledger_entry, publish_version, take_queued, unique
@@ -109,7 +109,7 @@ def test_redrive_on_aws_asks_sqs_to_move_the_dlq_back_to_its_source_queue(stack:
     checked against botocore's Stubber (which validates it against the SQS API model)."""
     from botocore.stub import Stubber
 
-    from privacydesk import dead_letters
+    from privacydesk.ops import dead_letters
 
     sqs = boto3.client("sqs", region_name=stack.stack.region)
     queues = {name: url for name, url in stack.stack.physical.items() if stack.stack.types[name] == "AWS::SQS::Queue"}

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.smtp import INBOUND_PREFIX
-from privacydesk.models.requests import Subject
+from privacydesk.requests.domain.model import Subject
 from tests.support.email_flows import compose, register_account, review_entries, ses_event_for
 from tests.support.faults import S3_INTERNAL_ERROR, Fault, inject, mentions
 from tests.support.flows import unique_email
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def requests_of(stack: Harness, email: str) -> list[str]:
-    from privacydesk.dal.requests_store import RequestRepository
+    from privacydesk.requests.adapters.requests_store import RequestRepository
 
     stack.runner.activate("EmailIntakeFunction")
     return [r.request_id for r in RequestRepository().by_subject(Subject(email=email).key)]

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from privacydesk.models.requests import Subject
+from privacydesk.requests.domain.model import Subject
 from tests.support.faults import DYNAMODB_THROTTLED, Fault, inject, table_is
 from tests.support.flows import unique_email
 from tests.support.harness import Harness
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def stored_for(stack: Harness, email: str) -> list[str]:
     """The request ids stored for this address (what the DPO's queue would list)."""
-    from privacydesk.dal.requests_store import RequestRepository
+    from privacydesk.requests.adapters.requests_store import RequestRepository
 
     stack.runner.activate("PublicApiFunction")
     return [r.request_id for r in RequestRepository().by_subject(Subject(email=email).key)]

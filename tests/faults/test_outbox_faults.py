@@ -21,7 +21,7 @@ import boto3
 import pytest
 from moto.sns.models import sns_backends
 
-from privacydesk.models.requests import RequestStatus, RequestType
+from privacydesk.requests.domain.model import RequestStatus, RequestType
 from tests.support.email_flows import compose, deliver, register_account
 from tests.support.faults import SES_THROTTLED, THROTTLED, Fault, SandboxCrash, inject, mentions, table_is
 from tests.support.flows import admin, submit, unique_email, verification_token
@@ -57,7 +57,7 @@ def settle(stack: Harness) -> None:
 
 
 def audit_actions(stack: Harness, request_id: str) -> list[str]:
-    from privacydesk.dal.requests_store import RequestRepository
+    from privacydesk.requests.adapters.requests_store import RequestRepository
 
     stack.runner.activate("AdminApiFunction")
     return [e.action for e in RequestRepository().audit_trail(request_id)]

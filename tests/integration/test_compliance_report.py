@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from privacydesk.models.requests import Channel, Extension, RequestStatus, RequestType
+from privacydesk.requests.domain.model import Channel, Extension, RequestStatus, RequestType
 from tests.support.flows import admin, unique_email
 from tests.support.harness import Harness
 from tests.support.stored_requests import stored

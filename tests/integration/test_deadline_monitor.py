@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from privacydesk.api.wiring import fresh_services
-from privacydesk.dal.requests_store import RequestRepository
-from privacydesk.integrations.mailer import OutgoingEmail, SesMailer
-from privacydesk.logic import admin_actions
-from privacydesk.models.requests import RequestStatus, RequestType
+from privacydesk.bootstrap import fresh_services
+from privacydesk.kernel.mailer import SesMailer
+from privacydesk.kernel.ports import OutgoingEmail
+from privacydesk.requests.adapters.requests_store import RequestRepository
+from privacydesk.requests.domain import dpo_actions as admin_actions
+from privacydesk.requests.domain.model import RequestStatus, RequestType
 from tests.support.flows import unique_email
 from tests.support.harness import Harness, event_file
 from tests.support.stored_requests import stored

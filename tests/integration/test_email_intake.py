@@ -226,8 +226,8 @@ def test_review_list_needs_the_admin_identity(stack: Harness):
 
 
 def test_an_emailed_access_request_notifies_only_the_registered_address_after_verification(stack: Harness):
-    from privacydesk.logic.intake import notify_address
-    from privacydesk.models.requests import PrivacyRequest
+    from privacydesk.requests.domain.intake import notify_address
+    from privacydesk.requests.domain.model import PrivacyRequest
 
     email = registered()
     outcome = deliver(stack, compose(email, "Access", "Send me a copy of my data.", reply_to=unique_email("other")))

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from privacydesk.dal.requests_store import RequestRepository
-from privacydesk.dal.review_queue import ReviewRepository
+from privacydesk.email_intake.adapters.review_queue import ReviewRepository
+from privacydesk.requests.adapters.requests_store import RequestRepository
 from tests.support.email_flows import CORPUS, deliver, register_account
 from tests.support.harness import Harness
 

@@ -120,10 +120,10 @@ def test_another_requests_secret_does_not_open_this_export(stack: Harness, expor
 
 
 def test_the_link_expires_after_export_link_days(stack: Harness, export: Export, monkeypatch: pytest.MonkeyPatch):
-    from privacydesk.api import request_routes
+    from privacydesk.fulfilment.entry import export_routes
 
     later = datetime.now(UTC) + timedelta(days=7, minutes=1)
-    monkeypatch.setattr(request_routes, "utc_now", lambda: later)
+    monkeypatch.setattr(export_routes, "utc_now", lambda: later)
     reply = follow(stack, export.request_id, export.secret)
     assert (reply.status, error_code(reply)) == (410, "export_expired")
     assert "location" not in reply.headers

@@ -59,7 +59,7 @@ def message_logs_of(stack: Harness, account_id: str) -> list[dict[str, Any]]:
 
 def test_access_bundle_has_every_store_as_json_and_csv_with_a_readme(stack: Harness):
     person = new_account(stack, messages=4)
-    from privacydesk.dal.reference_stores import MessageLogRecord
+    from privacydesk.datamap.adapters.reference_stores import MessageLogRecord
 
     gone = datetime.now(UTC) - timedelta(days=1)
     MessageLogRecord(
@@ -285,7 +285,7 @@ def test_objection_is_recorded_per_purpose_and_other_services_can_ask(stack: Har
         assert purposes["profiling"]["allowed"] is False
         assert purposes["analytics"]["allowed"] is True
 
-    from privacydesk.processing import may_process
+    from privacydesk.subjects.entry.processing import may_process
 
     stack.runner.activate("FulfilmentFunction")
     assert may_process(person["account_id"], "marketing") is False

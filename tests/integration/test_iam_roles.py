@@ -18,8 +18,8 @@ from local import iam_guard
 from local.iam_actions import Need
 from local.iam_policy import evaluate
 from local.invoker import LocalContext
-from privacydesk.dal.requests_store import RequestRepository
-from privacydesk.models.requests import RequestStatus, RequestType, Subject
+from privacydesk.requests.adapters.requests_store import RequestRepository
+from privacydesk.requests.domain.model import RequestStatus, RequestType, Subject
 from tests.support.email_flows import compose, deliver, register_account
 from tests.support.flows import admin, unique_email
 from tests.support.harness import Harness, event_file
@@ -133,11 +133,11 @@ def test_a_role_that_may_not_list_the_bucket_is_told_access_denied_for_a_missing
 
 
 def test_the_daily_acceptance_job_reads_usage_and_writes_the_ledger_within_its_role(stack: Harness):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.dal.notice_recipients import ApiUsage
-    from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.dal.reference_stores import ApiUsageRecord
-    from privacydesk.logic.notice_acceptance import record_acceptances
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_recipients import ApiUsage
+    from privacydesk.change_notices.domain.notice_acceptance import record_acceptances
+    from privacydesk.datamap.adapters.reference_stores import ApiUsageRecord
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
 
     version, account = unique("2026-iam-accept"), unique("acct-iam")
     add_account(stack, account, f"{account}@example.com")

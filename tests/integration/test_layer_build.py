@@ -54,7 +54,7 @@ def test_every_module_ships_bytecode_that_needs_no_source_check(layer: Path):
 def test_every_handler_imports_from_the_built_layer_without_writing_bytecode(layer: Path):
     probe = """
 import importlib.util, json, pathlib, sys
-from privacydesk.models.datamap import load_datamap
+from privacydesk.datamap.domain.model import load_datamap
 loaded = []
 for handler in sorted(pathlib.Path("functions").glob("*/handler.py")):
     spec = importlib.util.spec_from_file_location(f"handler_{handler.parent.name}", handler)

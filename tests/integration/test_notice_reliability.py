@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from privacydesk.models.notices import RecipientBatch
+from privacydesk.change_notices.domain.model import RecipientBatch
 from tests.support.harness import Harness, event_file
 from tests.support.notices import (
     add_account,
@@ -39,13 +39,13 @@ class FakeClock:
 
 
 def _sending_context(stack: Harness, *, mailer=None, limiter=None, clock=None, seconds_left=lambda: 100.0):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.dal.notice_recipients import AccountDirectory
-    from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.dal.rate_limits import DynamoTokenBucket
-    from privacydesk.dal.suppression_list import SuppressionList
-    from privacydesk.integrations.notice_queue import NoticeMailer
-    from privacydesk.logic.notice_delivery import SendingContext
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
+    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.suppression_list import SuppressionList
+    from privacydesk.change_notices.domain.notice_delivery import SendingContext
+    from privacydesk.kernel.rate_limits import DynamoTokenBucket
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
 
     stack.runner.activate("NoticeSenderFunction")
     clock = clock or FakeClock(datetime.now(UTC))
@@ -65,7 +65,7 @@ def _sending_context(stack: Harness, *, mailer=None, limiter=None, clock=None, s
 
 
 def test_token_bucket_shared_by_two_senders_refuses_beyond_capacity(stack: Harness):
-    from privacydesk.dal.rate_limits import DynamoTokenBucket
+    from privacydesk.kernel.rate_limits import DynamoTokenBucket
 
     stack.runner.activate("NoticeSenderFunction")
     bucket_id, now = unique("bucket"), datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -80,9 +80,9 @@ def test_token_bucket_shared_by_two_senders_refuses_beyond_capacity(stack: Harne
 
 
 def test_sender_waits_for_tokens_and_never_outruns_the_send_rate(stack: Harness):
-    from privacydesk.dal.rate_limits import DynamoTokenBucket
-    from privacydesk.integrations.notice_queue import NoticeMailer
-    from privacydesk.logic.notice_delivery import deliver_batch
+    from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
+    from privacydesk.change_notices.domain.notice_delivery import deliver_batch
+    from privacydesk.kernel.rate_limits import DynamoTokenBucket
 
     version = unique("2026-rate")
     accounts = [unique("acct-rate") for _ in range(5)]
@@ -110,8 +110,8 @@ def test_sender_waits_for_tokens_and_never_outruns_the_send_rate(stack: Harness)
 
 
 def test_a_sender_out_of_time_leaves_the_rest_to_the_redelivery(stack: Harness):
-    from privacydesk.dal.rate_limits import DynamoTokenBucket
-    from privacydesk.logic.notice_delivery import OutOfTime, deliver_batch
+    from privacydesk.change_notices.domain.notice_delivery import OutOfTime, deliver_batch
+    from privacydesk.kernel.rate_limits import DynamoTokenBucket
 
     version = unique("2026-late")
     accounts = [unique("acct-late") for _ in range(3)]
@@ -140,10 +140,10 @@ class RecordingBus:
 
 
 def _dispatch_with(stack: Harness, version: str, owner: str, seconds_left, bus, queue=None, page_size: int = 2):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.dal.notice_recipients import AccountDirectory
-    from privacydesk.integrations.notice_queue import SqsRecipientQueue
-    from privacydesk.logic.notice_dispatch import dispatch
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_queue import SqsRecipientQueue
+    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.domain.notice_dispatch import dispatch
 
     stack.runner.activate("NoticeDispatchFunction")
     return dispatch(
@@ -162,8 +162,8 @@ def _dispatch_with(stack: Harness, version: str, owner: str, seconds_left, bus, 
 
 
 def test_dispatcher_near_its_timeout_hands_over_and_the_continuation_resumes(stack: Harness):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.logic.notice_dispatch import DispatchResult
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.domain.notice_dispatch import DispatchResult
 
     version = unique("2026-resume")
     expected = open_account_ids(stack)
@@ -185,8 +185,8 @@ def test_dispatcher_near_its_timeout_hands_over_and_the_continuation_resumes(sta
 
 
 def test_a_dispatcher_that_fails_mid_scan_frees_the_run_for_its_retry(stack: Harness):
-    from privacydesk.integrations.notice_queue import SqsRecipientQueue
-    from privacydesk.logic.notice_dispatch import DispatchResult
+    from privacydesk.change_notices.adapters.notice_queue import SqsRecipientQueue
+    from privacydesk.change_notices.domain.notice_dispatch import DispatchResult
 
     version = unique("2026-retry")
     expected = open_account_ids(stack)
@@ -204,7 +204,7 @@ def test_a_dispatcher_that_fails_mid_scan_frees_the_run_for_its_retry(stack: Har
         _dispatch_with(stack, version, "invocation-1", lambda: 300.0, RecordingBus(), queue=FailsOnSecondPage())
     retry = _dispatch_with(stack, version, "invocation-1-retry", lambda: 300.0, RecordingBus())
     assert retry.result == DispatchResult.COMPLETED
-    from privacydesk.dal.reference_stores import AccountRecord
+    from privacydesk.datamap.adapters.reference_stores import AccountRecord
 
     every_account = sum(1 for _ in AccountRecord.scan())
     assert retry.scanned == every_account - 2  # resumed after the first (checkpointed) page

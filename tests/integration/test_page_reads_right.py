@@ -72,7 +72,7 @@ def test_contact_us_gives_the_companys_address(stack: Harness):
 
 
 def test_the_seeded_banner_has_a_body():
-    from privacydesk.logic.policy import initial_policy
+    from privacydesk.policy.domain.policy import initial_policy
 
     _, notices = initial_policy()
     assert notices

@@ -179,11 +179,11 @@ def test_progress_needs_the_admin_identity(stack: Harness):
 
 
 def test_accounts_that_kept_using_the_api_after_the_effective_date_have_accepted(stack: Harness):
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
-    from privacydesk.dal.notice_recipients import ApiUsage
-    from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.dal.reference_stores import ApiUsageRecord
-    from privacydesk.logic.notice_acceptance import record_acceptances
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_recipients import ApiUsage
+    from privacydesk.change_notices.domain.notice_acceptance import record_acceptances
+    from privacydesk.datamap.adapters.reference_stores import ApiUsageRecord
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
 
     version = unique("2026-accept")
     active, idle = unique("acct-active"), unique("acct-idle")

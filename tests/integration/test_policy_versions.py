@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
-from privacydesk.dal.policy_store import PolicyRepository
-from privacydesk.logic import policy
+from privacydesk.policy.adapters.policy_store import PolicyRepository
+from privacydesk.policy.domain import policy
 from tests.support.harness import ADMIN_IDENTITY, Harness
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,8 @@ def _id(prefix: str) -> str:
 
 
 def _technical(account_id: str, at: datetime, now: datetime, n: int = 0):
-    from privacydesk.dal.reference_stores import TechnicalEventRecord
-    from privacydesk.dal.retention_fields import stamp
+    from privacydesk.datamap.adapters.reference_stores import TechnicalEventRecord
+    from privacydesk.datamap.adapters.retention_fields import stamp
 
     record = TechnicalEventRecord(
         account_id=account_id,
@@ -39,8 +39,8 @@ def _technical(account_id: str, at: datetime, now: datetime, n: int = 0):
 
 
 def _message(account_id: str, sent: datetime, now: datetime, n: int = 0):
-    from privacydesk.dal.reference_stores import MessageLogRecord
-    from privacydesk.dal.retention_fields import stamp
+    from privacydesk.datamap.adapters.reference_stores import MessageLogRecord
+    from privacydesk.datamap.adapters.retention_fields import stamp
 
     record = MessageLogRecord(
         account_id=account_id,
@@ -56,8 +56,8 @@ def _message(account_id: str, sent: datetime, now: datetime, n: int = 0):
 
 
 def _account(account_id: str, now: datetime, closed_days_ago: int | None):
-    from privacydesk.dal.reference_stores import AccountRecord
-    from privacydesk.dal.retention_fields import stamp
+    from privacydesk.datamap.adapters.reference_stores import AccountRecord
+    from privacydesk.datamap.adapters.retention_fields import stamp
 
     closed = now - timedelta(days=closed_days_ago) if closed_days_ago is not None else None
     record = AccountRecord(
@@ -81,7 +81,7 @@ def _raw(table: str, key: dict[str, str]) -> dict[str, Any] | None:
 
 def _anonymous_rows(table: str, month: str) -> list[dict[str, Any]]:
     """The rewritten (unlinkable) message-log rows of one month, over every shard."""
-    from privacydesk.logic.anonymization import ANONYMOUS_PREFIX, ANONYMOUS_SHARDS
+    from privacydesk.datamap.domain.anonymization import ANONYMOUS_PREFIX, ANONYMOUS_SHARDS
 
     rows: list[dict[str, Any]] = []
     for shard in range(ANONYMOUS_SHARDS):
@@ -95,7 +95,7 @@ def _anonymous_rows(table: str, month: str) -> list[dict[str, Any]]:
 
 
 def _sweep(stack: Harness, **options: Any) -> dict[str, Any]:
-    from privacydesk.jobs.retention import run_sweep
+    from privacydesk.retention.entry.jobs import run_sweep
 
     stack.runner.activate(SWEEP)
     options.setdefault("remaining_ms", lambda: 900_000)
@@ -181,9 +181,9 @@ def test_sweep_reads_only_expired_items_and_writes_in_batches_of_25(stack: Harne
 
 
 def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove_them(stack: Harness):
-    from privacydesk.dal.legal_holds import HoldRepository, SubjectItems
-    from privacydesk.logic import legal_hold
-    from privacydesk.models.datamap import load_datamap
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.subjects.adapters.legal_holds import HoldRepository, SubjectItems
+    from privacydesk.subjects.domain import legal_hold
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -205,7 +205,7 @@ def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove
 
     # A write racing the hold (made as if the hold were not known) is caught by the sweep.
     late = _technical(held, now - timedelta(days=150), now, 9)
-    from privacydesk.dal.retention_fields import stamp
+    from privacydesk.datamap.adapters.retention_fields import stamp
 
     stamp(late, now=now, held=False).save()
     result = _by_store(_sweep(stack))
@@ -230,9 +230,9 @@ def test_a_hold_keeps_items_past_retention_and_clearing_it_lets_the_sweep_remove
 
 
 def test_new_items_of_a_held_subject_get_no_ttl(stack: Harness):
-    from privacydesk.dal.legal_holds import HoldRepository, SubjectItems
-    from privacydesk.logic import legal_hold
-    from privacydesk.models.datamap import load_datamap
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.subjects.adapters.legal_holds import HoldRepository, SubjectItems
+    from privacydesk.subjects.domain import legal_hold
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -293,10 +293,11 @@ def test_an_interrupted_sweep_finishes_when_it_resumes(stack: Harness):
 
 
 def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
-    from privacydesk.dal.reference_stores import TechnicalEventRecord
-    from privacydesk.dal.retention_sweep_ports import SweepPorts
-    from privacydesk.logic import retention, retention_sweep
-    from privacydesk.models.datamap import LinkedObjects, load_datamap
+    from privacydesk.datamap.adapters.reference_stores import TechnicalEventRecord
+    from privacydesk.datamap.domain.model import LinkedObjects, load_datamap
+    from privacydesk.retention.adapters.sweep_ports import SweepPorts
+    from privacydesk.retention.domain import retention_sweep
+    from privacydesk.retention.domain import schedule as retention
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -338,8 +339,8 @@ def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
 
 
 def test_reads_hide_items_past_retention_that_ttl_has_not_removed(stack: Harness):
-    from privacydesk.dal.reference_stores import MessageLogRecord, TechnicalEventRecord
-    from privacydesk.dal.retention_fields import live_condition, live_items, store_named
+    from privacydesk.datamap.adapters.reference_stores import MessageLogRecord, TechnicalEventRecord
+    from privacydesk.datamap.adapters.retention_fields import live_condition, live_items, store_named
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -360,7 +361,7 @@ def test_reads_hide_items_past_retention_that_ttl_has_not_removed(stack: Harness
 
 
 def test_api_usage_keeps_monthly_counts_after_its_rows_expire(stack: Harness):
-    from privacydesk.dal.api_usage import monthly_counts, record_api_call
+    from privacydesk.datamap.adapters.api_usage import monthly_counts, record_api_call
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -395,7 +396,7 @@ def test_api_usage_keeps_monthly_counts_after_its_rows_expire(stack: Harness):
 
 
 def test_ttl_deletions_are_recorded_per_store_and_day_with_ids_only(stack: Harness):
-    from privacydesk.dal.retention_audit import RetentionAuditRecord, ttl_deletions
+    from privacydesk.audit.adapters.retention_audit import RetentionAuditRecord, ttl_deletions
 
     event = json.loads((EVENTS / "retention_ttl_accounting" / "ttl_deletions.json").read_text())
     stream_arn = stack.stack.attributes["TechnicalEventsTable"]["StreamArn"] or (
@@ -419,7 +420,7 @@ def test_ttl_deletions_are_recorded_per_store_and_day_with_ids_only(stack: Harne
 
 
 def test_every_sweep_run_leaves_an_audit_record_per_store(stack: Harness):
-    from privacydesk.dal.retention_audit import sweeps
+    from privacydesk.audit.adapters.retention_audit import sweeps
 
     stack.runner.activate(SWEEP)
     before = len(sweeps("message_logs"))
@@ -430,7 +431,7 @@ def test_every_sweep_run_leaves_an_audit_record_per_store(stack: Harness):
 
 
 def test_a_sweep_does_nothing_while_another_invocation_holds_the_lease(stack: Harness):
-    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+    from privacydesk.retention.adapters.sweep_ports import SweepLeaseStore
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -451,7 +452,7 @@ def test_a_sweep_does_nothing_while_another_invocation_holds_the_lease(stack: Ha
 
 
 def test_a_lease_left_by_a_sweep_that_died_expires_and_the_next_sweep_runs(stack: Harness):
-    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+    from privacydesk.retention.adapters.sweep_ports import SweepLeaseStore
 
     now = datetime.now(UTC)
     assert SweepLeaseStore().acquire("timed-out-sweep", now - timedelta(minutes=20), now - timedelta(minutes=4))
@@ -461,7 +462,7 @@ def test_a_lease_left_by_a_sweep_that_died_expires_and_the_next_sweep_runs(stack
 
 
 def test_only_one_of_two_racing_sweeps_takes_the_lease(stack: Harness):
-    from privacydesk.dal.retention_sweep_ports import SweepLeaseStore
+    from privacydesk.retention.adapters.sweep_ports import SweepLeaseStore
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -476,7 +477,7 @@ def test_only_one_of_two_racing_sweeps_takes_the_lease(stack: Harness):
 
 
 def test_a_sweep_out_of_time_continues_through_its_queue_and_the_queued_step_finishes(stack: Harness):
-    from privacydesk.jobs.retention import continue_through_queue
+    from privacydesk.retention.entry.jobs import continue_through_queue
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)

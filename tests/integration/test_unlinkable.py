@@ -106,13 +106,13 @@ def test_after_a_delete_the_subject_is_found_only_where_the_law_or_accountabilit
 
 
 def test_after_the_retention_sweep_a_closed_account_leaves_nothing_that_joins_back(stack: Harness):
-    from privacydesk.dal.reference_stores import (
+    from privacydesk.datamap.adapters.reference_stores import (
         AccountRecord,
         ApiUsageRecord,
         MessageLogRecord,
         TechnicalEventRecord,
     )
-    from privacydesk.dal.retention_fields import stamp
+    from privacydesk.datamap.adapters.retention_fields import stamp
 
     person = new_account(stack, messages=0)
     stack.runner.activate("RetentionSweepFunction")

@@ -1,5 +1,5 @@
 """Observations 1 and 2 of issue 14: a verified email must not widen to an unproven phone.
-Control: logic/scope.py (scope = what this request proved), used by every fulfilment path."""
+Control: requests/domain/scope.py (scope = what this request proved), used by every fulfilment path."""
 
 from __future__ import annotations
 

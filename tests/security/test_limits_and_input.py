@@ -1,8 +1,8 @@
 """Observations 7 and 8 of issue 14: limits that counted spellings, not people; unlimited held
 requests from one unregistered sender; bad input that was a 500 or accepted cross-site; replies
 without nosniff; and a stand-in SigV4 check that trusted the signed body hash.
-Controls: logic/contacts.person_email, intake's held-entry merge, api/strict_json.py,
-api/lazy_routers.py (nosniff), local/gateway.verify_sigv4."""
+Controls: kernel/contacts.person_email, intake's held-entry merge, http_api/strict_json.py,
+http/lazy_routers.py (nosniff), local/gateway.verify_sigv4."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Observations 3 and 4 of issue 14: resubmitting must not reset the attempt lock, replace the live
-link, or send another mail or SMS. Controls: logic/intake.py (challenges are renewed only when
-spent, attempts count per request and per person), dal/abuse_limits.py (send caps and cooldowns)."""
+link, or send another mail or SMS. Controls: requests/domain/intake.py (challenges are renewed only when
+spent, attempts count per request and per person), requests/adapters/abuse_limits.py (send caps and cooldowns)."""
 
 from __future__ import annotations
 

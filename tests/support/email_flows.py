@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from local.smtp import INBOUND_PREFIX, ses_event
-from privacydesk.dal.reference_stores import AccountRecord
+from privacydesk.datamap.adapters.reference_stores import AccountRecord
 from tests.support.flows import admin
 from tests.support.harness import Harness
 

@@ -1,7 +1,7 @@
 """Fault injection at the AWS boundary: botocore event hooks, never a mock of our own code.
 
 `inject(Fault(...), ...)` registers hooks on every botocore client created while it is active:
-the cached boto3 clients of `privacydesk.integrations.aws.client` (boto3's default session) and
+the cached boto3 clients of `privacydesk.kernel.aws.client` (boto3's default session) and
 the botocore clients PynamoDB creates for its connections (a fresh `botocore.session.get_session()`
 per connection, which picks the hooks up from `botocore.handlers.BUILTIN_HANDLERS`, as moto's own
 stubber does). Clients created before are dropped on entry (and again on exit), so none is missed
@@ -206,8 +206,8 @@ class FaultInjector:
 
 def _drop_clients() -> None:
     """Forget every cached client and PynamoDB connection, so the next ones are created afresh."""
-    from privacydesk.dal.base import bind_tables
-    from privacydesk.settings import reload_settings
+    from privacydesk.kernel.dynamo import bind_tables
+    from privacydesk.kernel.settings import reload_settings
 
     bind_tables(reload_settings())
 

@@ -82,7 +82,7 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from privacydesk.dal.reference_stores import (
+    from privacydesk.datamap.adapters.reference_stores import (
         AccountRecord,
         ApiUsageRecord,
         BillingRecord,
@@ -90,8 +90,8 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         TechnicalEventRecord,
         expiry_bucket,
     )
-    from privacydesk.integrations.aws import client
-    from privacydesk.settings import get_settings
+    from privacydesk.kernel.aws import client
+    from privacydesk.kernel.settings import get_settings
 
     stack.runner.activate()
     token = uuid.uuid4().hex[:8]

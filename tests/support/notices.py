@@ -23,8 +23,8 @@ def publish_version(
     stack: Harness, version: str, *, significant: bool, effective_at: datetime | None = None, summary: str = ""
 ) -> datetime:
     """Store a policy version (as the admin's publish does) and return its effective time."""
-    from privacydesk.dal.policy_store import PolicyRepository
-    from privacydesk.models.policy import PolicyVersion
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
+    from privacydesk.policy.domain.model import PolicyVersion
 
     now = datetime.now(UTC)
     effective = effective_at or now + timedelta(days=30)
@@ -57,7 +57,7 @@ def published_event(version: str, significant: bool, effective_at: datetime) -> 
 
 
 def add_account(stack: Harness, account_id: str, email: str, status: str = "active") -> None:
-    from privacydesk.dal.reference_stores import AccountRecord
+    from privacydesk.datamap.adapters.reference_stores import AccountRecord
 
     stack.runner.activate("NoticeSenderFunction")
     now = datetime.now(UTC)
@@ -72,7 +72,7 @@ def add_account(stack: Harness, account_id: str, email: str, status: str = "acti
 
 
 def open_account_ids(stack: Harness) -> set[str]:
-    from privacydesk.dal.reference_stores import AccountRecord
+    from privacydesk.datamap.adapters.reference_stores import AccountRecord
 
     stack.runner.activate("NoticeSenderFunction")
     return {a.account_id for a in AccountRecord.scan() if a.status != "closed"}
@@ -146,7 +146,7 @@ def ses_event(kind: str, *, version: str, account_id: str, address: str, message
 
 
 def ledger_entry(stack: Harness, version: str, account_id: str) -> Any:
-    from privacydesk.dal.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
 
     stack.runner.activate("NoticeSenderFunction")
     return DeliveryLedger().get(version, account_id)

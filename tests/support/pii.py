@@ -1,5 +1,5 @@
 """Find personal data in log output: the demo people's emails, phones and names, any email
-address or phone number at all, and the markers `privacydesk.observability` leaves where it
+address or phone number at all, and the markers `privacydesk.kernel.observability` leaves where it
 had to redact one (a marker means some code tried to log personal data: fix it at its source).
 
 System addresses (the template's SenderEmail and DpoEmail) are not personal data and are allowed.
@@ -13,7 +13,7 @@ from functools import cache
 
 from local import sam_template
 from local.seed import DEMO_ACCOUNTS, DEMO_SMS_RECIPIENTS
-from privacydesk.observability import EMAIL_PATTERN, PHONE_PATTERN, REDACTION_MARKERS
+from privacydesk.kernel.observability import EMAIL_PATTERN, PHONE_PATTERN, REDACTION_MARKERS
 
 
 @dataclass(frozen=True)

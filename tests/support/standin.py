@@ -71,7 +71,7 @@ class RunningStack:
     def cli(self, *args: str) -> tuple[int, Any]:
         """`privacydesk --stack-file <this stand-in's> ...` as a user runs it: exit code and JSON output."""
         result = subprocess.run(
-            [sys.executable, "-m", "privacydesk.cli", "--stack-file", str(self.stack_file), *args],
+            [sys.executable, "-m", "privacydesk.ops.cli", "--stack-file", str(self.stack_file), *args],
             cwd=ROOT,
             env=user_environment(),
             capture_output=True,

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from privacydesk.dal.requests_store import RequestRepository
-from privacydesk.logic.deadlines import clocks_for
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.requests.adapters.requests_store import RequestRepository
+from privacydesk.requests.domain.deadlines import clocks_for
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
 
 
 def stored(

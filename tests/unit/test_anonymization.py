@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-from privacydesk.logic.anonymization import (
+from privacydesk.datamap.domain.anonymization import (
     ANONYMOUS_PREFIX,
     anonymized_item,
     is_anonymous_key,
     owner_rule,
     recipient_rule,
 )
-from privacydesk.models.datamap import load_datamap, parse_datamap
+from privacydesk.datamap.domain.model import load_datamap, parse_datamap
 
 pytestmark = pytest.mark.unit
 

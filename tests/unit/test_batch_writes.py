@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from privacydesk.dal import batch_writes
-from privacydesk.integrations.aws import reset_clients
+from privacydesk.kernel import batch_writes
+from privacydesk.kernel.aws import reset_clients
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic import compliance_report
-from privacydesk.logic.errors import InvalidInput
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.kernel.errors import InvalidInput
+from privacydesk.reporting.domain import compliance_report
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
 
 pytestmark = pytest.mark.unit
 

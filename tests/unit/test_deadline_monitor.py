@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from privacydesk.logic.deadline_monitor import (
+from privacydesk.requests.domain.deadline_monitor import (
     MonitorRules,
     NothingDue,
     Notice,
@@ -19,8 +19,8 @@ from privacydesk.logic.deadline_monitor import (
     schedule,
     scheduled_time,
 )
-from privacydesk.logic.deadlines import clocks_for
-from privacydesk.models.requests import Channel, Extension, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.requests.domain.deadlines import clocks_for
+from privacydesk.requests.domain.model import Channel, Extension, PrivacyRequest, RequestStatus, RequestType, Subject
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from privacydesk.logic.deadlines import BusinessCalendar, ClockPolicy, clocks_for
+from privacydesk.requests.domain.deadlines import BusinessCalendar, ClockPolicy, clocks_for
 
 pytestmark = pytest.mark.unit
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from privacydesk.logic.email_classifier import (
+from privacydesk.email_intake.domain.email_classifier import (
     ALL_OPTIONAL_PURPOSES,
     THRESHOLD,
     classify,
     corrections_named,
     purposes_named,
 )
-from privacydesk.models.requests import DESTRUCTIVE_TYPES, RequestType
+from privacydesk.requests.domain.model import DESTRUCTIVE_TYPES, RequestType
 
 pytestmark = pytest.mark.unit
 

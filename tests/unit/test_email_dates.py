@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from privacydesk.logic.notice_email import render_notice
-from privacydesk.logic.notifications import manila_date, manila_time
-from privacydesk.models.policy import PolicyVersion
+from privacydesk.change_notices.domain.notice_email import render_notice
+from privacydesk.policy.domain.model import PolicyVersion
+from privacydesk.requests.domain.notifications import manila_date, manila_time
 
 pytestmark = pytest.mark.unit
 

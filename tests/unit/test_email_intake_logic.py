@@ -8,9 +8,9 @@ from typing import IO, Any
 
 import pytest
 
-from privacydesk.logic.email_intake import EmailPorts, InboundMail, StreamFailed, intake_email
-from privacydesk.logic.email_trust import Verdicts
-from privacydesk.models.review import ReviewEntry
+from privacydesk.email_intake.domain.email_intake import EmailPorts, InboundMail, StreamFailed, intake_email
+from privacydesk.email_intake.domain.email_trust import Verdicts
+from privacydesk.email_intake.domain.review_model import ReviewEntry
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from privacydesk.logic.email_classifier import classify
-from privacydesk.logic.email_message import decode_text, html_to_text, parse_chunks, read_message
-from privacydesk.models.requests import RequestType
+from privacydesk.email_intake.domain.email_classifier import classify
+from privacydesk.email_intake.domain.email_message import decode_text, html_to_text, parse_chunks, read_message
+from privacydesk.requests.domain.model import RequestType
 
 pytestmark = pytest.mark.unit
 

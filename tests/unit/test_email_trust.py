@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from privacydesk.logic.email_trust import Disposition, Verdicts, assess, may_answer_sender
+from privacydesk.email_intake.domain.email_trust import Disposition, Verdicts, assess, may_answer_sender
 
 pytestmark = pytest.mark.unit
 

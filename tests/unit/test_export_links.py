@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from local import sam_template
-from privacydesk.logic.errors import Gone, NotFound, TooManyRequests
-from privacydesk.logic.export_links import (
+from privacydesk.fulfilment.domain.export_links import (
     WRONG_GUESSES_PER_SOURCE,
     ExportGrant,
     download_url,
     grant_for,
     open_export,
 )
-from privacydesk.logic.ports import Allowance
-from privacydesk.logic.tokens import MAX_ATTEMPTS
+from privacydesk.kernel.errors import Gone, NotFound, TooManyRequests
+from privacydesk.requests.domain.ports import Allowance
+from privacydesk.requests.domain.tokens import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.unit
 
@@ -85,7 +85,7 @@ def test_a_hash_copied_to_another_request_opens_nothing():
 
 
 class Counters:
-    """An in-memory logic.ports.AbuseLimits."""
+    """An in-memory requests.domain.ports.AbuseLimits."""
 
     def __init__(self) -> None:
         self.hits: dict[tuple[str, str], int] = {}
@@ -170,8 +170,8 @@ def test_the_fulfilment_function_may_store_download_secrets():
 
 def test_without_a_public_url_the_fulfilment_links_point_at_the_api_itself(monkeypatch: pytest.MonkeyPatch):
     # Fulfilment mails the link outside any HTTP call: the template hands it API_BASE_URL.
-    from privacydesk import settings
-    from privacydesk.api.wiring import public_base_url
+    from privacydesk.bootstrap import public_base_url
+    from privacydesk.kernel import settings
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "")
     monkeypatch.setenv("API_BASE_URL", "https://api.company.example/")

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from local import sam_template
-from privacydesk.logic.corrections import validated_corrections
-from privacydesk.logic.errors import InvalidInput
-from privacydesk.logic.export_bundle import item_view, write_bundle
-from privacydesk.logic.subjects import Match, SubjectIds, found_twice, matches, resolve
-from privacydesk.models.datamap import load_datamap
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.datamap.domain.corrections import validated_corrections
+from privacydesk.datamap.domain.model import load_datamap
+from privacydesk.fulfilment.domain.export_bundle import item_view, write_bundle
+from privacydesk.kernel.errors import InvalidInput
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.subjects.domain.subjects import Match, SubjectIds, found_twice, matches, resolve
 
 pytestmark = pytest.mark.unit
 
@@ -181,8 +181,8 @@ def _request(kind: RequestType, **changes: Any) -> PrivacyRequest:
     ],
 )
 def test_fulfilment_leaves_alone_what_it_must_not_touch(changes: dict[str, Any], reason: str):
-    from privacydesk.logic.fulfilment import fulfil
-    from privacydesk.logic.fulfilment_ports import FulfilmentServices
+    from privacydesk.fulfilment.domain.fulfilment import fulfil
+    from privacydesk.fulfilment.domain.ports import FulfilmentServices
 
     request = _request(RequestType.DELETE, **changes)
 
@@ -240,7 +240,7 @@ def test_the_queue_is_encrypted_with_a_dlq_and_the_function_reports_partial_fail
 
 
 def test_every_kind_of_store_in_the_data_map_has_a_connector():
-    from privacydesk.dal.store_connectors import CONNECTORS
+    from privacydesk.datamap.adapters.store_connectors import CONNECTORS
 
     assert {store.kind for store in DATAMAP.stores} <= set(CONNECTORS)
     documents = DATAMAP.store("account_documents")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from privacydesk.api.admin import app as admin_app
-from privacydesk.api.lazy_routers import LazyRoutersResolver
-from privacydesk.api.public import app as public_app
+from privacydesk.http_api.admin import app as admin_app
+from privacydesk.http_api.lazy_routers import LazyRoutersResolver
+from privacydesk.http_api.public import app as public_app
 
 pytestmark = pytest.mark.unit
 
-API_DIR = Path(import_module("privacydesk.api").__file__ or "").parent
+PACKAGE_DIR = Path(import_module("privacydesk").__file__ or "").parent
 APPS = {"admin": admin_app, "public": public_app}
 
 
@@ -35,14 +35,14 @@ def test_each_route_of_a_router_is_reached_by_its_own_pattern(app_name: str):
 def test_every_router_module_belongs_to_an_app():
     declared = {module for app in APPS.values() for _, module in app.router_paths}
     on_disk = {
-        f"privacydesk.api.{path.stem}"
-        for path in API_DIR.glob("*.py")
+        "privacydesk." + ".".join(path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+        for path in PACKAGE_DIR.rglob("*.py")
         if re.search(r"^router = ", path.read_text(encoding="utf-8"), re.M)
     }
     assert on_disk == declared
 
 
 def test_a_path_no_router_serves_loads_nothing():
-    app = LazyRoutersResolver(routers=(("/v1/things*", "privacydesk.api.policy_routes"),))
+    app = LazyRoutersResolver(routers=(("/v1/things*", "privacydesk.policy.entry.policy_routes"),))
     assert app.router_module_for("/v1/other") is None
-    assert app.router_module_for("/v1/things/1") == "privacydesk.api.policy_routes"
+    assert app.router_module_for("/v1/things/1") == "privacydesk.policy.entry.policy_routes"

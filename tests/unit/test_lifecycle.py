@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from privacydesk.logic.errors import Conflict
-from privacydesk.logic.lifecycle import ALLOWED, check_transition, next_event, verify_chain
-from privacydesk.models.requests import CLOSED_STATUSES, RequestStatus
+from privacydesk.kernel.errors import Conflict
+from privacydesk.requests.domain.audit_trail import ALLOWED, check_transition, next_event, verify_chain
+from privacydesk.requests.domain.model import CLOSED_STATUSES, RequestStatus
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from privacydesk import settings
+from privacydesk.kernel import settings
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from aws_lambda_powertools import Logger
 
-from privacydesk.observability import EMAIL_MARKER, PHONE_MARKER, RedactingFormatter, redact
+from privacydesk.kernel.observability import EMAIL_MARKER, PHONE_MARKER, RedactingFormatter, redact
 from tests.support.pii import find_personal_data
 
 pytestmark = pytest.mark.unit

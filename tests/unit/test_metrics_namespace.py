@@ -25,7 +25,7 @@ USER_ENVIRONMENT = {
 
 IMPORT_FIRST_THEN_INVOKE = textwrap.dedent(
     """
-    from privacydesk.observability import metrics
+    from privacydesk.kernel.observability import metrics
 
     @metrics.log_metrics
     def handler(event, context):

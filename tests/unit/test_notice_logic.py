@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic.notice_email import notice_email
-from privacydesk.logic.notice_progress import summarize
-from privacydesk.logic.token_bucket import BucketState, take
-from privacydesk.models.notices import DeliveryEntry, DeliveryStatus, DispatchRun, DispatchState
-from privacydesk.models.policy import PolicyVersion
+from privacydesk.change_notices.domain.model import DeliveryEntry, DeliveryStatus, DispatchRun, DispatchState
+from privacydesk.change_notices.domain.notice_email import notice_email
+from privacydesk.change_notices.domain.notice_progress import summarize
+from privacydesk.kernel.token_bucket import BucketState, take
+from privacydesk.policy.domain.model import PolicyVersion
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk.integrations.mailer import OutgoingEmail
-from privacydesk.models.events import DomainEvent, RequestVerified
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
-from privacydesk.requests import lifecycle
-from privacydesk.requests.outbox import ClaimState, OutboxItem, OutboxPorts, deliver, email_item, numbered
+from privacydesk.kernel.events import DomainEvent, RequestVerified
+from privacydesk.kernel.ports import OutgoingEmail
+from privacydesk.requests.domain import lifecycle
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.requests.domain.outbox import ClaimState, OutboxItem, OutboxPorts, deliver, email_item, numbered
 
 pytestmark = pytest.mark.unit
 

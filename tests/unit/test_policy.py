@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic.policy import active_notices, initial_policy, sections_of
-from privacydesk.models.policy import Notice, Severity
+from privacydesk.policy.domain.model import Notice, Severity
+from privacydesk.policy.domain.policy import active_notices, initial_policy, sections_of
 
 pytestmark = pytest.mark.unit
 

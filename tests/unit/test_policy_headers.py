@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from privacydesk.api.policy_headers import PolicyHeaders
+from privacydesk.policy.entry.policy_headers import PolicyHeaders
 
 pytestmark = pytest.mark.unit
 
@@ -98,7 +98,7 @@ def test_a_failed_lookup_keeps_the_reply_and_the_link():
 
 
 def test_without_a_configured_url_the_link_points_at_the_api_itself(monkeypatch: pytest.MonkeyPatch):
-    from privacydesk import settings
+    from privacydesk.kernel import settings
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "")
     settings.reload_settings()

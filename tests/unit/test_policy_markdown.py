@@ -2,7 +2,7 @@
 
 import pytest
 
-from privacydesk.api.policy_markdown import render_policy
+from privacydesk.policy.domain.policy_markdown import render_policy
 
 pytestmark = pytest.mark.unit
 

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic import policy
-from privacydesk.logic.errors import Conflict, NotFound
-from privacydesk.models.events import DomainEvent, PolicyPublished
-from privacydesk.models.policy import Notice, NoticeDraft, PolicyDraft, PolicyVersion
+from privacydesk.kernel.errors import Conflict, NotFound
+from privacydesk.kernel.events import DomainEvent, PolicyPublished
+from privacydesk.policy.domain import policy
+from privacydesk.policy.domain.model import Notice, NoticeDraft, PolicyDraft, PolicyVersion
 
 pytestmark = pytest.mark.unit
 

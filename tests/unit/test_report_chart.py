@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk import report_chart
-from privacydesk.logic import compliance_report
+from privacydesk.ops import report_chart
+from privacydesk.reporting.domain import compliance_report
 
 pytestmark = pytest.mark.unit
 

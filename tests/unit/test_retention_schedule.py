@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic import retention
-from privacydesk.logic.retention import Checkpoint
-from privacydesk.logic.ttl_accounting import group, is_ttl_deletion, table_of
-from privacydesk.models.datamap import ErasureMethod, load_datamap
+from privacydesk.datamap.domain.model import ErasureMethod, load_datamap
+from privacydesk.retention.domain import schedule as retention
+from privacydesk.retention.domain.schedule import Checkpoint
+from privacydesk.retention.domain.ttl_accounting import group, is_ttl_deletion, table_of
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Scope = what was proven (logic/scope.py), and one spelling per person (logic/contacts.py)."""
+"""Scope = what was proven (requests/domain/scope.py), and one spelling per person (kernel/contacts.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from privacydesk.logic.contacts import person_email
-from privacydesk.logic.scope import proven_scope
-from privacydesk.models.requests import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.kernel.contacts import person_email
+from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
+from privacydesk.requests.domain.scope import proven_scope
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic import retention_sweep
+from privacydesk.retention.domain import retention_sweep
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,7 @@ import pytest
 from samtranslator.translator.transform import transform
 
 from local import sam_template
-from privacydesk.logic import retention_sweep
+from privacydesk.retention.domain import retention_sweep
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from local import sam_template
-from privacydesk.models.datamap import load_datamap
+from privacydesk.datamap.domain.model import load_datamap
 
 pytestmark = pytest.mark.unit
 

@@ -25,7 +25,7 @@ def test_manila_time_resolves_with_no_os_time_zone_data():
         "import zoneinfo\n"
         "from datetime import datetime, UTC\n"
         "assert zoneinfo.TZPATH == (), zoneinfo.TZPATH\n"
-        "from privacydesk.logic.notifications import MANILA\n"
+        "from privacydesk.requests.domain.notifications import MANILA\n"
         "print(datetime(2026, 6, 1, tzinfo=UTC).astimezone(MANILA).isoformat())\n"
     )
     result = subprocess.run(

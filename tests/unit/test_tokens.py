@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from privacydesk.logic.tokens import MAX_ATTEMPTS, challenge_for, hash_secret, matches
+from privacydesk.requests.domain.tokens import MAX_ATTEMPTS, challenge_for, hash_secret, matches
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from privacydesk.integrations.aws import is_transient
+from privacydesk.kernel.aws import is_transient
 
 pytestmark = pytest.mark.unit
 

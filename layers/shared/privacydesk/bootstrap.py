@@ -1,0 +1,230 @@
+"""The composition root: the one place that builds each function's adapters and hands them to its
+domain. Built once per warm container, each factory importing only what it builds (a cold start pays
+for its own path); tests and the stand-in rebuild through `on_reload`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from privacydesk.kernel.settings import get_settings, link_base_url, on_reload
+
+if TYPE_CHECKING:
+    from privacydesk.change_notices.domain.notice_delivery import SendingContext
+    from privacydesk.fulfilment.domain.ports import FulfilmentServices
+    from privacydesk.requests.domain.ports import RequestServices
+    from privacydesk.subjects.domain.ports import HoldView
+
+# Each factory imports what it builds, so a function pays at cold start only for the services
+# its own path uses (the deadline monitor never loads the data map or the fulfilment stores).
+
+_POLICY_CACHE_SECONDS = 60.0
+_policy_cache: dict[str, tuple[float, str]] = {}
+
+
+def current_policy_version() -> str:
+    """The version in force (ids only), cached briefly per container; it changes a few times a year.
+    The one cache of it: requests are stamped with it and the public API's headers name it."""
+    from privacydesk.kernel.clock import utc_now
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
+    from privacydesk.policy.domain.policy import current_version_id
+
+    cached = _policy_cache.get("version")
+    if cached and time.monotonic() - cached[0] < _POLICY_CACHE_SECONDS:
+        return cached[1]
+    version = current_version_id(PolicyRepository(), utc_now())
+    _policy_cache["version"] = (time.monotonic(), version)
+    return version
+
+
+def public_base_url(fallback_host: str | None = None) -> str:
+    """Where links point (see settings.link_base_url, the one place that decides it)."""
+    return link_base_url(fallback_host)
+
+
+@cache
+def request_services() -> RequestServices:
+    from privacydesk.datamap.domain.corrections import correctable_fields
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.kernel.event_bus import EventBridgePublisher
+    from privacydesk.kernel.mailer import SesMailer
+    from privacydesk.kernel.sms import SnsSmsSender
+    from privacydesk.requests.adapters.abuse_limits import AbuseCounters
+    from privacydesk.requests.adapters.receipts import DuplicateReceipts
+    from privacydesk.requests.adapters.requests_store import RequestRepository
+    from privacydesk.requests.domain.ports import RequestConfig, RequestServices
+
+    return RequestServices(
+        limits=AbuseCounters(),
+        receipts=DuplicateReceipts(),
+        requests=RequestRepository(),
+        mailer=SesMailer(),
+        sms=SnsSmsSender(),
+        events=EventBridgePublisher(),
+        config=RequestConfig(
+            public_base_url=public_base_url(),
+            policy_version=current_policy_version,
+            datamap_version=load_datamap().version,
+            correctable_fields=frozenset(correctable_fields(load_datamap())),
+        ),
+    )
+
+
+def fresh_services(request_host: str | None = None) -> RequestServices:
+    """Per-invocation view: shared clients, a fresh list of what was sent. `request_host`: the
+    domain the HTTP call came in on, where links point when no base URL is configured (an API
+    function cannot name its own API in the template)."""
+    from dataclasses import replace
+
+    from privacydesk.requests.domain.ports import RequestServices
+
+    base = request_services()
+    config = base.config
+    if request_host and not get_settings().public_base_url:
+        config = replace(config, public_base_url=public_base_url(request_host))
+    return RequestServices(
+        requests=base.requests,
+        mailer=base.mailer,
+        sms=base.sms,
+        events=base.events,
+        config=config,
+        limits=base.limits,
+        receipts=base.receipts,
+    )
+
+
+def reset() -> None:
+    request_services.cache_clear()
+    _policy_cache.clear()
+
+
+on_reload(reset)
+
+
+@cache
+def fulfilment_services() -> FulfilmentServices:
+    from privacydesk.datamap.adapters.accounts import AccountDirectory
+    from privacydesk.datamap.adapters.store_connectors import connector_for
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.fulfilment.adapters.export_grants import ExportGrants
+    from privacydesk.fulfilment.domain.ports import FulfilmentServices
+    from privacydesk.kernel.object_store import ExportBucket
+    from privacydesk.subjects.adapters.legal_holds import HoldRepository
+    from privacydesk.subjects.adapters.objections_store import ObjectionRegistry
+
+    return FulfilmentServices(
+        requests=request_services(),
+        datamap=load_datamap(),
+        connector=connector_for,
+        accounts=AccountDirectory(),
+        holds=ActiveHolds(HoldRepository()),
+        objections=ObjectionRegistry(),
+        exports=ExportBucket(),
+        export_links=ExportGrants(),
+        export_link_days=get_settings().export_link_days,
+    )
+
+
+def fresh_fulfilment_services() -> FulfilmentServices:
+    from privacydesk.fulfilment.domain.ports import FulfilmentServices
+
+    base = fulfilment_services()
+    return FulfilmentServices(**{**base.__dict__, "requests": fresh_services()})
+
+
+class ActiveHolds:
+    """The fulfilment view of the legal-hold store: is this account under a hold, and why."""
+
+    def __init__(self, repository: Any) -> None:
+        self.repository = repository
+
+    def active_hold(self, account_id: str) -> HoldView | None:
+        from privacydesk.subjects.domain.ports import HoldView
+
+        hold = self.repository.get(account_id)
+        return HoldView(account_id=account_id, reason=hold.reason) if hold else None
+
+
+on_reload(fulfilment_services.cache_clear)
+
+
+# --- Scheduled and queue-driven functions: the ports each one's domain call takes ----------------
+
+
+def deadline_check_ports() -> dict[str, Any]:
+    """deadline_checks.run's ports: fresh request services, the open-request index, the rules."""
+    from privacydesk.requests.adapters.requests_store import RequestRepository, monitor_rules
+
+    return {
+        "services": fresh_services(),
+        "open_requests": RequestRepository(),
+        "rules": monitor_rules(),
+        "dpo_email": get_settings().dpo_email,
+    }
+
+
+@cache
+def notice_dispatch_ports() -> dict[str, Any]:
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_queue import SqsRecipientQueue
+    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.kernel.event_bus import EventBridgePublisher
+
+    return {
+        "accounts": AccountDirectory(),
+        "queue": SqsRecipientQueue(),
+        "runs": DeliveryLedger(),
+        "bus": EventBridgePublisher(),
+    }
+
+
+NOTICE_SEND_BUCKET = "ses-notices"  # the token bucket every notice sender shares
+
+
+def notice_sending(seconds_left: Callable[[], float]) -> SendingContext:
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
+    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.suppression_list import SuppressionList
+    from privacydesk.change_notices.domain.notice_delivery import SendingContext
+    from privacydesk.kernel.clock import utc_now
+    from privacydesk.kernel.rate_limits import DynamoTokenBucket
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
+
+    settings = get_settings()
+    return SendingContext(
+        versions=PolicyRepository(),
+        recipients=AccountDirectory(),
+        suppressions=SuppressionList(),
+        ledger=DeliveryLedger(),
+        limiter=DynamoTokenBucket(NOTICE_SEND_BUCKET, rate=settings.notice_max_send_rate),
+        mailer=NoticeMailer(),
+        base_url=link_base_url(),
+        configuration_set=settings.notice_configuration_set or None,
+        clock=utc_now,
+        sleep=time.sleep,
+        seconds_left=seconds_left,
+    )
+
+
+@cache
+def ses_feedback_ports() -> dict[str, Any]:
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.suppression_list import SuppressionList
+
+    return {"ledger": DeliveryLedger(), "suppressions": SuppressionList()}
+
+
+@cache
+def acceptance_ports() -> dict[str, Any]:
+    from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
+    from privacydesk.change_notices.adapters.notice_recipients import ApiUsage
+    from privacydesk.policy.adapters.policy_store import PolicyRepository
+
+    return {"catalog": PolicyRepository(), "ledger": DeliveryLedger(), "usage": ApiUsage()}
+
+
+for _factory in (notice_dispatch_ports, ses_feedback_ports, acceptance_ports):
+    on_reload(_factory.cache_clear)

@@ -1,0 +1,1 @@
+"""The change notices capability."""

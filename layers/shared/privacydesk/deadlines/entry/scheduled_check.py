@@ -1,0 +1,41 @@
+"""The deadline monitor's schedule adapter: one EventBridge Scheduler tick -> one check of every
+open request's clocks, with its metrics. A run whose notices could not all be delivered fails, so
+its alarm sees it (the notices were released and are retried on the next tick)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from privacydesk.bootstrap import deadline_check_ports
+from privacydesk.deadlines.domain import deadline_checks
+from privacydesk.kernel.clock import utc_now
+from privacydesk.kernel.observability import logger, metrics
+from privacydesk.requests.domain.deadline_monitor import NoticeKind, scheduled_time
+
+METRIC_OF = {
+    NoticeKind.ACKNOWLEDGE_WARNING: "DeadlineWarnings",
+    NoticeKind.RESPOND_WARNING: "DeadlineWarnings",
+    NoticeKind.ACKNOWLEDGE_BREACH: "DeadlineBreaches",
+    NoticeKind.RESPOND_BREACH: "DeadlineBreaches",
+    NoticeKind.VERIFICATION_REMINDER: "VerificationReminders",
+    NoticeKind.EXPIRY: "RequestsExpired",
+}
+
+
+def check_deadlines(event: dict[str, Any]) -> dict[str, Any]:
+    now = scheduled_time(event) or utc_now()
+    run = deadline_checks.run(now, **deadline_check_ports())
+    counts = dict.fromkeys(METRIC_OF.values(), 0)
+    for kind, request_ids in run.sent.items():
+        counts[METRIC_OF[NoticeKind(kind)]] += len(request_ids)
+    for name, value in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name="OverdueRequests", unit=MetricUnit.Count, value=run.overdue)
+    metrics.add_metric(name="DeadlineNoticeFailures", unit=MetricUnit.Count, value=len(run.failed))
+    summary = run.summary()
+    logger.info("deadline check", extra=summary)
+    if run.failed:
+        raise RuntimeError(f"{len(run.failed)} deadline notices could not be delivered; they are retried")
+    return summary

@@ -1,0 +1,1 @@
+"""Entry adapters: HTTP routes and event adapters that call the domain."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: the two API resolvers, error mapping, OpenAPI and the public pages."""

@@ -1,0 +1,57 @@
+"""PynamoDB plumbing: every model's table name comes from Settings and can be rebound.
+
+Lambda reads the environment once at cold start. Tests and the local stand-in provision
+tables first and then call `bind_tables()` so every model points at the real names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+
+from privacydesk.kernel.settings import Settings, get_settings
+
+# model class -> Settings attribute that names its table
+_REGISTRY: dict[type[Model], str] = {}
+
+
+def table(settings_attr: str) -> Any:
+    """Class decorator: bind a model's Meta.table_name to a Settings field."""
+
+    def register(model: type[Model]) -> type[Model]:
+        _REGISTRY[model] = settings_attr
+        _apply(model, get_settings())
+        return model
+
+    return register
+
+
+def _apply(model: type[Model], settings: Settings) -> None:
+    model.Meta.table_name = getattr(settings, _REGISTRY[model])
+    model.Meta.region = settings.aws_region
+    model._connection = None  # drop the cached connection bound to the old name
+
+
+def bind_tables(settings: Settings | None = None) -> None:
+    current = settings or get_settings()
+    for model in _REGISTRY:
+        _apply(model, current)
+
+
+def settings_field_of(model: type[Model]) -> str:
+    """The Settings attribute a registered model's table comes from (e.g. "accounts_table")."""
+    return _REGISTRY[model]
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """A single write (put, update, delete) was refused by its condition: a real conflict, not an outage."""
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def transaction_condition_failed(error: TransactWriteError) -> bool:
+    """A transaction was refused by one of its conditions (a real conflict), not by throttling."""
+    return any(
+        reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []
+    )

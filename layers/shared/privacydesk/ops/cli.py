@@ -1,0 +1,253 @@
+"""`privacydesk` (or `python -m privacydesk.ops.cli`): the DPO's command line for the admin API.
+
+Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in's local ones.
+
+  privacydesk requests list --status verified
+  privacydesk requests show req_...
+  privacydesk requests approve|acknowledge req_...
+  privacydesk requests deny|hold req_... --reason "..."
+  privacydesk requests extend req_... --reason "..." --days 14
+  privacydesk requests complete req_... [--message "..."]
+  privacydesk requests note req_... --text "..."
+  privacydesk requests reissue-export req_...   (a new Access download link; the old one stops working)
+  privacydesk audit verify req_...
+  privacydesk review list                   (inbound messages that did not become a request)
+  privacydesk review show email_...
+  privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
+  privacydesk dlq list                      (each dead-letter queue, its messages and its source)
+  privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
+  privacydesk --stack-name NAME --region R doctor [--json]
+                                            (what a deploy cannot set: SES, SNS SMS, DPO alarm
+                                             subscription, parameters, concurrency quota; read-only)
+
+`dlq` talks to SQS directly with your AWS credentials: `--stack-name` finds a deployed stack's
+queues through CloudFormation; without it, the stand-in's stack file is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from privacydesk.ops.admin_client import AdminClient
+
+DEFAULT_LIST_STATUS = "verified"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="privacydesk", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--api", help="API base URL (default: PRIVACYDESK_API_URL or the stand-in)")
+    parser.add_argument("--region", help="AWS region of the API")
+    parser.add_argument("--stack-file", type=Path, help="the stand-in's stack file (default .local/stack.json)")
+    parser.add_argument("--stack-name", help="dlq, doctor: a deployed stack (found through CloudFormation)")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    requests = groups.add_parser("requests", help="the request queue and the DPO's actions").add_subparsers(
+        dest="action", required=True
+    )
+    listing = requests.add_parser("list")
+    listing.add_argument(
+        "--status",
+        default=None,
+        help=f"pending_verification, verified, in_progress, ... (default: {DEFAULT_LIST_STATUS})",
+    )
+    listing.add_argument("--due-before")
+    listing.add_argument("--limit", type=int, default=25)
+    listing.add_argument("--cursor")
+    for name in ("show", "approve", "acknowledge", "reissue-export"):
+        requests.add_parser(name).add_argument("request_id")
+    for name in ("deny", "hold"):
+        action = requests.add_parser(name)
+        action.add_argument("request_id")
+        action.add_argument("--reason", required=True)
+    extend = requests.add_parser("extend")
+    extend.add_argument("request_id")
+    extend.add_argument("--reason", required=True)
+    extend.add_argument("--days", type=int, required=True)
+    complete = requests.add_parser("complete")
+    complete.add_argument("request_id")
+    complete.add_argument("--message")
+    note = requests.add_parser("note")
+    note.add_argument("request_id")
+    note.add_argument("--text", required=True)
+
+    audit = groups.add_parser("audit", help="the tamper-evident audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    audit.add_parser("verify").add_argument("request_id")
+
+    review = groups.add_parser("review", help="inbound messages under review: list, show, resolve").add_subparsers(
+        dest="action", required=True
+    )
+    review_list = review.add_parser("list")
+    review_list.add_argument("--limit", type=int, default=25)
+    review_list.add_argument("--cursor")
+    review.add_parser("show").add_argument("entry_id")
+    resolve = review.add_parser("resolve")
+    resolve.add_argument("entry_id")
+    resolve.add_argument("--outcome", required=True, choices=["request_created", "answered", "dismissed"])
+    resolve.add_argument("--note", required=True)
+    resolve.add_argument("--request-id")
+
+    dlq = groups.add_parser("dlq", help="dead-letter queues: list them, redrive one").add_subparsers(
+        dest="action", required=True
+    )
+    dlq.add_parser("list")
+    redrive = dlq.add_parser("redrive", help="move a DLQ's messages back to the queue they came from")
+    redrive.add_argument("queue", help="the DLQ's name or its source queue's, e.g. NoticeSendDeadLetterQueue")
+    redrive.add_argument(
+        "--copy",
+        action="store_true",
+        help="receive/send/delete batches instead of SQS StartMessageMoveTask "
+        "(the default on the stand-in, whose SQS lacks StartMessageMoveTask)",
+    )
+    redrive.add_argument("--max-messages", type=int, default=10_000, help="--copy moves at most this many")
+
+    doctor = groups.add_parser("doctor", help="check what a deploy cannot set, and say what to do (read-only)")
+    doctor.add_argument("--json", action="store_true", help="machine-readable findings")
+    return parser
+
+
+def _stack_queues(args: argparse.Namespace) -> tuple[Any, dict[str, str], bool]:
+    """An SQS client, the stack's queues (logical id -> URL), and whether it is the stand-in."""
+    import boto3
+
+    if args.stack_name:
+        session = boto3.session.Session(region_name=args.region)
+        pages = (
+            session.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=args.stack_name)
+        )
+        queues = {
+            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+            for page in pages
+            for resource in page["StackResourceSummaries"]
+            if resource["ResourceType"] == "AWS::SQS::Queue"
+        }
+        return session.client("sqs"), queues, False
+    from privacydesk.ops.admin_client import DEFAULT_STACK_FILE
+
+    path = args.stack_file or DEFAULT_STACK_FILE
+    if not path.exists():
+        raise SystemExit("say which stack: --stack-name NAME (deployed), or start the stand-in (make run)")
+    stack = json.loads(path.read_text())
+    credentials = stack.get("credentials") or {}
+    sqs = boto3.client(
+        "sqs",
+        region_name=args.region or stack["region"],
+        endpoint_url=stack.get("endpoint_url"),
+        aws_access_key_id=credentials.get("aws_access_key_id"),
+        aws_secret_access_key=credentials.get("aws_secret_access_key"),
+    )
+    types = stack.get("types", {})
+    queues = {name: url for name, url in stack["physical"].items() if types.get(name) == "AWS::SQS::Queue"}
+    return sqs, queues, True
+
+
+def run_dead_letters(args: argparse.Namespace) -> tuple[int, Any]:
+    from privacydesk.ops import dead_letters
+
+    sqs, queues, stand_in = _stack_queues(args)
+    found = dead_letters.dead_letter_queues(sqs, queues)
+    if args.action == "list":
+        return 0, [queue.view() for queue in found]
+    try:
+        queue = dead_letters.find(found, args.queue)
+        if args.copy or stand_in:
+            return 0, dead_letters.copy_back(sqs, queue, max_messages=args.max_messages)
+        return 0, dead_letters.start_move_task(sqs, queue)
+    except (LookupError, ValueError) as error:
+        return 2, {"error": str(error)}
+
+
+def run_review(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
+    base = "/v1/admin/review"
+    if args.action == "list":
+        reply = client.call("GET", base, query={"limit": args.limit, "cursor": args.cursor})
+    elif args.action == "show":
+        reply = client.call("GET", f"{base}/{args.entry_id}")
+    else:
+        body = {"outcome": args.outcome, "note": args.note}
+        if args.request_id:
+            body["request_id"] = args.request_id
+        reply = client.call("POST", f"{base}/{args.entry_id}/resolve", body)
+    return (0 if reply.status < 400 else 1), reply.body
+
+
+def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
+    base = "/v1/admin/requests"
+    if args.group == "review":
+        return run_review(args, client)
+    if args.group == "audit":
+        from privacydesk.requests.domain.audit_trail import AuditEvent, verify_chain
+
+        reply = client.call("GET", f"{base}/{args.request_id}")
+        if reply.status != 200:
+            return reply.status, reply.body
+        events = [AuditEvent.model_validate(e) for e in reply.body["audit"]]
+        report = verify_chain(args.request_id, events)  # recomputed here, not trusted from the server
+        return (0 if report.valid else 3), report.model_dump(mode="json")
+    if args.action == "list":
+        if args.status is None:
+            # Said on stderr (stdout stays JSON): an empty list would otherwise look like no requests at all.
+            print(f"listing {DEFAULT_LIST_STATUS} requests (the default; --status to choose)", file=sys.stderr)
+        query = {
+            "status": args.status or DEFAULT_LIST_STATUS,
+            "due_before": args.due_before,
+            "limit": args.limit,
+            "cursor": args.cursor,
+        }
+        reply = client.call("GET", base, query=query)
+    elif args.action == "show":
+        reply = client.call("GET", f"{base}/{args.request_id}")
+    else:
+        body: dict[str, Any] = {}
+        if args.action in ("deny", "hold"):
+            body = {"reason": args.reason}
+        elif args.action == "extend":
+            body = {"reason": args.reason, "days": args.days}
+        elif args.action == "complete" and args.message:
+            body = {"message": args.message}
+        elif args.action == "note":
+            body = {"text": args.text}
+        reply = client.call("POST", f"{base}/{args.request_id}/{args.action}", body)
+    return (0 if reply.status < 400 else 1), reply.body
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from privacydesk.ops import doctor
+    from privacydesk.ops.admin_client import DEFAULT_STACK_FILE
+
+    if args.stack_name:
+        stack = doctor.deployed_stack(args.stack_name, args.region)
+    else:
+        path = args.stack_file or DEFAULT_STACK_FILE
+        if not path.exists():
+            raise SystemExit("say which stack: --stack-name NAME (deployed), or start the stand-in (make run)")
+        stack = doctor.stand_in_stack(path, args.region)
+    findings = doctor.diagnose(stack)
+    if args.json:
+        print(json.dumps(doctor.as_json(stack, findings), indent=2))
+    else:
+        print(doctor.render(stack, findings))
+    return doctor.exit_code(findings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.group == "doctor":
+        return run_doctor(args)
+    if args.group == "dlq":
+        code, body = run_dead_letters(args)
+    else:
+        code, body = run(args, AdminClient.discover(args.api, args.region, args.stack_file))
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

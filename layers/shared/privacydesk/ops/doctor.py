@@ -1,0 +1,330 @@
+"""`privacydesk doctor`: what a deployed stack needs that its template cannot set, checked read-only.
+
+Each check reads the account (SES, SNS, Lambda, CloudFormation) and says ok, what to do, or that it
+cannot tell here (an API the endpoint lacks, or a permission the caller lacks). Nothing is written.
+
+  privacydesk --stack-name privacydesk-prod --region ap-southeast-1 doctor [--json]
+  privacydesk --stack-file .local/stack.json doctor          (the stand-in)
+
+Exit status: 0 when nothing needs action, 1 otherwise ("unknown" alone does not fail).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from privacydesk.kernel.settings import Settings
+
+Status = Literal["ok", "action", "unknown"]
+ClientFactory = Callable[[str], Any]
+
+# Lambda keeps this much of the account's concurrency unreserved; reservations must leave it free.
+UNRESERVED_MINIMUM = 100
+# What ReserveConcurrency=true reserves (template.yaml: public 20, admin 5).
+RESERVED_WHEN_ON = 25
+PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")  # reserved: no mail is ever delivered
+
+
+def _is_placeholder(value: str) -> bool:
+    domain = value.rsplit("@", 1)[-1].lower() if "@" in value else ""
+    return any(domain == d or domain.endswith(f".{d}") for d in PLACEHOLDER_DOMAINS)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    detail: str
+    action: str = ""
+
+
+@dataclass
+class StackFacts:
+    """What the checks need to know about one deployment."""
+
+    name: str
+    region: str
+    parameters: dict[str, str]
+    physical: dict[str, str]  # logical id -> physical id
+    client: ClientFactory = field(repr=False)
+
+    @property
+    def sender(self) -> str:
+        return self.parameters.get("SenderEmail") or Settings().sender_email
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rsplit("@", 1)[-1]
+
+
+class NotCheckable(Exception):
+    """The endpoint has no such API, or the caller may not use it."""
+
+
+def _call(operation: str, call: Callable[[], Any], expected_errors: Iterable[str] = ()) -> Any:
+    """Run one read; anything but an expected error code means the check cannot be made here."""
+    try:
+        return call()
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in set(expected_errors):
+            raise
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        raise NotCheckable(f"{operation}: {code or status}") from error
+    except (BotoCoreError, ResponseParserError) as error:  # e.g. an endpoint's HTML error page
+        raise NotCheckable(f"{operation}: {type(error).__name__}") from error
+
+
+def check_sender_identity(stack: StackFacts) -> Finding:
+    sesv2 = stack.client("sesv2")
+    for identity in (stack.sender_domain, stack.sender):  # a domain identity also covers receiving
+        try:
+            found = _call(
+                "GetEmailIdentity", partial(sesv2.get_email_identity, EmailIdentity=identity), ["NotFoundException"]
+            )
+        except ClientError:
+            continue
+        if found.get("VerifiedForSendingStatus") or found.get("VerificationStatus") == "SUCCESS":
+            return Finding("sender-identity", "ok", f"SES identity {identity} is verified for sending")
+        return Finding(
+            "sender-identity",
+            "action",
+            f"SES identity {identity} exists but is not verified yet",
+            "publish the DKIM CNAME records SES lists for it (aws sesv2 get-email-identity) and wait for verification",
+        )
+    return Finding(
+        "sender-identity",
+        "action",
+        f"no SES identity for {stack.sender_domain}: nothing can be sent from the SenderEmail address",
+        f"aws sesv2 create-email-identity --email-identity {stack.sender_domain}, then publish its DKIM CNAMEs",
+    )
+
+
+def check_receipt_rule_set(stack: StackFacts) -> Finding:
+    ours = stack.physical.get("InboundRuleSet") or f"{stack.name}-inbound"  # the template's RuleSetName
+    active = _call("DescribeActiveReceiptRuleSet", lambda: stack.client("ses").describe_active_receipt_rule_set())
+    name = (active.get("Metadata") or {}).get("Name")
+    mx = (
+        f"the domain's MX record must point at inbound-smtp.{stack.region}.amazonaws.com "
+        f"(check with: dig MX {stack.sender_domain}; DNS is not checked here)"
+    )
+    if name == ours:
+        return Finding("receipt-rule-set", "ok", f"receipt rule set {ours} is active; {mx}")
+    now = f"the active one is {name}" if name else "none is active"
+    return Finding(
+        "receipt-rule-set",
+        "action",
+        f"emailed requests are not received: receipt rule set {ours} is not active ({now})",
+        f"aws ses set-active-receipt-rule-set --rule-set-name {ours} (it deactivates any other rule set "
+        f"in the region; deactivate it again before deleting the stack); {mx}",
+    )
+
+
+def _notice_rate(stack: StackFacts) -> int:
+    function = stack.physical.get("NoticeSenderFunction")
+    if function:
+        try:
+            config = _call(
+                "GetFunctionConfiguration",
+                lambda: stack.client("lambda").get_function_configuration(FunctionName=function),
+            )
+            return int((config.get("Environment") or {}).get("Variables", {}).get("NOTICE_MAX_SEND_RATE"))
+        except (NotCheckable, TypeError, ValueError):
+            pass
+    return Settings().notice_max_send_rate
+
+
+def check_ses_production(stack: StackFacts) -> Finding:
+    account = _call("GetAccount", lambda: stack.client("sesv2").get_account())
+    rate = _notice_rate(stack)
+    quota = account.get("SendQuota") or {}
+    max_rate = float(quota.get("MaxSendRate") or 0)
+    if not account.get("ProductionAccessEnabled"):
+        return Finding(
+            "ses-production-access",
+            "action",
+            f"SES is in the sandbox: mail goes to verified addresses only, {quota.get('Max24HourSend', 200):.0f} a day",
+            "request production access (aws sesv2 put-account-details, or the SES console), "
+            f"for at least {rate} emails a second",
+        )
+    if max_rate < rate:
+        return Finding(
+            "ses-production-access",
+            "action",
+            f"SES sends {max_rate:g}/s at most; notices are paced at {rate}/s",
+            f"ask SES for a send rate of {rate}/s, or lower NOTICE_MAX_SEND_RATE to {max_rate:g}",
+        )
+    return Finding("ses-production-access", "ok", f"production access; {max_rate:g}/s allowed, notices use {rate}/s")
+
+
+def check_sms_sandbox(stack: StackFacts) -> Finding:
+    status = _call("GetSMSSandboxAccountStatus", lambda: stack.client("sns").get_sms_sandbox_account_status())
+    if status.get("IsInSandbox"):
+        return Finding(
+            "sns-sms-sandbox",
+            "action",
+            "SNS SMS is in the sandbox: one-time codes reach verified phone numbers only",
+            "request to leave the SMS sandbox (SNS console: Text messaging (SMS) > Exit SMS sandbox)",
+        )
+    return Finding("sns-sms-sandbox", "ok", "SNS SMS is out of the sandbox")
+
+
+def check_dpo_subscription(stack: StackFacts) -> Finding:
+    topic = stack.physical.get("AlarmTopic")
+    dpo = stack.parameters.get("DpoEmail") or Settings().dpo_email
+    if not topic:
+        return Finding("dpo-alarm-subscription", "unknown", "the stack has no AlarmTopic")
+    sns = stack.client("sns")
+    subscriptions = _call("ListSubscriptionsByTopic", lambda: sns.list_subscriptions_by_topic(TopicArn=topic))
+    mine = [s for s in subscriptions.get("Subscriptions", []) if s.get("Endpoint", "").lower() == dpo.lower()]
+    if not mine:
+        return Finding(
+            "dpo-alarm-subscription",
+            "action",
+            "the DPO is not subscribed to the alarm topic: no one hears of an overdue request",
+            f"aws sns subscribe --topic-arn {topic} --protocol email --notification-endpoint <DpoEmail>, then confirm",
+        )
+    if any(s.get("SubscriptionArn") in ("PendingConfirmation", "Deleted") for s in mine):
+        return Finding(
+            "dpo-alarm-subscription",
+            "action",
+            "the DPO's alarm subscription is not confirmed yet: alarms are not delivered",
+            "the DPO clicks the link in the 'AWS Notification - Subscription Confirmation' email",
+        )
+    return Finding("dpo-alarm-subscription", "ok", "the DPO's alarm subscription is confirmed")
+
+
+def check_parameters(stack: StackFacts) -> Finding:
+    placeholders = sorted(name for name, value in stack.parameters.items() if _is_placeholder(str(value)))
+    if placeholders:
+        return Finding(
+            "parameters",
+            "action",
+            f"still at their example.com defaults: {', '.join(placeholders)}",
+            "sam deploy --config-env <env> --parameter-overrides "
+            + " ".join(f"{name}=<yours>" for name in placeholders),
+        )
+    return Finding("parameters", "ok", "no parameter is left at an example.com default")
+
+
+def check_concurrency_quota(stack: StackFacts) -> Finding:
+    settings = _call("GetAccountSettings", lambda: stack.client("lambda").get_account_settings())
+    limit = int((settings.get("AccountLimit") or {}).get("ConcurrentExecutions") or 0)
+    reserving = str(stack.parameters.get("ReserveConcurrency", "false")).lower() == "true"
+    needed = UNRESERVED_MINIMUM + RESERVED_WHEN_ON
+    if reserving and limit < needed:
+        return Finding(
+            "concurrency-quota",
+            "action",
+            f"ReserveConcurrency=true needs a concurrency quota of {needed}; the account has {limit}",
+            "request a higher 'Concurrent executions' quota (Service Quotas, Lambda), or deploy with "
+            "ReserveConcurrency=false",
+        )
+    if reserving:
+        return Finding("concurrency-quota", "ok", f"quota {limit} leaves {limit - RESERVED_WHEN_ON} unreserved")
+    return Finding("concurrency-quota", "ok", f"nothing reserved; the functions share the account's {limit}")
+
+
+CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
+    check_sender_identity,
+    check_receipt_rule_set,
+    check_ses_production,
+    check_sms_sandbox,
+    check_dpo_subscription,
+    check_parameters,
+    check_concurrency_quota,
+)
+CHECK_NAMES = (
+    "sender-identity",
+    "receipt-rule-set",
+    "ses-production-access",
+    "sns-sms-sandbox",
+    "dpo-alarm-subscription",
+    "parameters",
+    "concurrency-quota",
+)
+
+
+def diagnose(stack: StackFacts) -> list[Finding]:
+    findings = []
+    for name, check in zip(CHECK_NAMES, CHECKS, strict=True):
+        try:
+            findings.append(check(stack))
+        except NotCheckable as why:
+            findings.append(Finding(name, "unknown", f"not checkable here ({why})", "check it in the AWS console"))
+    return findings
+
+
+def deployed_stack(name: str, region: str | None) -> StackFacts:
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    cloudformation = session.client("cloudformation")
+    description = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in description.get("Parameters", [])}
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=name)
+        for r in page["StackResourceSummaries"]
+        if r.get("PhysicalResourceId")
+    }
+
+    def client(service: str) -> Any:
+        return session.client(service)  # type: ignore[call-overload]
+
+    return StackFacts(name, session.region_name or "", parameters, physical, client)
+
+
+def stand_in_stack(path: Path, region: str | None = None) -> StackFacts:
+    import boto3
+
+    info = json.loads(path.read_text(encoding="utf-8"))
+    credentials = info.get("credentials") or {}
+    session = boto3.session.Session(
+        region_name=region or info["region"],
+        aws_access_key_id=credentials.get("aws_access_key_id"),
+        aws_secret_access_key=credentials.get("aws_secret_access_key"),
+    )
+
+    once = Config(retries={"total_max_attempts": 1})  # an API the stand-in lacks fails at once
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=info.get("endpoint_url"), config=once)  # type: ignore[call-overload]
+
+    parameters = {k: str(v) for k, v in (info.get("parameters") or {}).items() if v is not None}
+    return StackFacts("privacydesk-local", session.region_name or "", parameters, dict(info["physical"]), client)
+
+
+def render(stack: StackFacts, findings: list[Finding]) -> str:
+    marks = {"ok": "ok", "action": "ACTION", "unknown": "unknown"}
+    lines = [f"privacydesk doctor: {stack.name} ({stack.region})"]
+    for finding in findings:
+        lines.append(f"  [{marks[finding.status]:>7}] {finding.check}: {finding.detail}")
+        if finding.status != "ok" and finding.action:
+            lines.append(f"            do: {finding.action}")
+    needed = sum(f.status == "action" for f in findings)
+    unknown = sum(f.status == "unknown" for f in findings)
+    lines.append(f"{needed} need action, {unknown} could not be checked here.")
+    return "\n".join(lines)
+
+
+def as_json(stack: StackFacts, findings: list[Finding]) -> dict[str, Any]:
+    return {
+        "stack": stack.name,
+        "region": stack.region,
+        "needs_action": sum(f.status == "action" for f in findings),
+        "findings": [asdict(f) for f in findings],
+    }
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.status == "action" for f in findings) else 0
