@@ -15,6 +15,7 @@ from bench.common import RESULT_PREFIX
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = [
     "cold_start",
+    "first_response",
     "intake_calls",
     "outbox_lag",
     "retention_sweep",

@@ -1,0 +1,174 @@
+"""First response of the two APIs: import the handler and serve one real request, in a fresh process,
+against DynamoDB (moto's server on loopback standing in for DynamoDB Local), divided by a bare
+`import boto3` plus one PutItem against the same server, measured the same way in the same run.
+
+This is what a caller waits for on a cold start beyond Lambda's own init: our imports, the first
+router, the settings check, the first clients and the first reads. Handler and baseline alternate,
+so both see the same load; the ratio is of process CPU time (wall time in the note), as in
+cold_start.py, because on a shared two-core machine wall time also counts other processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.common import BenchResult, Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_FIRST_RESPONSE_RUNS", 7))
+
+# (function, event file, the status the request must answer: proof that it really ran)
+CASES = (
+    ("PublicApiFunction", "events/public_api/get_policy.json", 200),
+    ("PublicApiFunction", "events/public_api/status.json", 404),  # unknown id: a real read, no item
+    ("AdminApiFunction", "events/admin_api/list_verified.json", 200),
+)
+
+PROBE = """
+import importlib.util, json, sys, time
+start, start_cpu = time.perf_counter(), time.process_time()
+{body}
+print(json.dumps({{"wall": time.perf_counter() - start, "cpu": time.process_time() - start_cpu, "status": status}}))
+"""
+
+HANDLER = """
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+
+class Context:
+    function_name = {function!r}
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:" + {function!r}
+    aws_request_id = "bench-first-response"
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+reply = module.lambda_handler(json.loads({event!r}), Context())
+status = reply.get("statusCode")
+"""
+
+BASELINE = """
+import boto3
+boto3.client("dynamodb").put_item(TableName={table!r}, Item={{"pk": {{"S": "bench"}}, "sk": {{"S": "bench"}}}})
+status = 200
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _measure(body: str, env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(body=body)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's request log
+
+    from tests.support.harness import fake_aws_environment
+
+    fake_aws_environment()
+    from local.invoker import FunctionRunner
+    from local.provision import provision
+    from local.seed import seed_policy
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        stack = provision(endpoint_url=endpoint)
+        runner = FunctionRunner(stack)
+        runner.activate()
+        from datetime import UTC, datetime
+
+        seed_policy(datetime.now(UTC))
+        baseline_table = "bench-first-response"
+        import boto3
+
+        boto3.client("dynamodb").create_table(
+            TableName=baseline_table,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        base_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), "LANG": "C.UTF-8"}
+        result = BenchResult(
+            "first response of the APIs (cold import + one real request)",
+            details={
+                "runs_per_case": RUNS,
+                "paired_baseline": True,
+                "clock": "process CPU time",
+                "store": "moto server on loopback (DynamoDB Local is not installable here)",
+                "explanation": (
+                    "Each case runs in a fresh process with exactly the function's environment from the "
+                    "template: import the handler, then serve one event from events/ through it against "
+                    "DynamoDB. The baseline process imports boto3 and makes one PutItem against the same "
+                    "server. The ratio is of CPU time; SnapStart would take the import out of the first "
+                    "response (not modelled here)."
+                ),
+            },
+        )
+        for function, event_file, expected in CASES:
+            env = {**base_env, **runner.environment(function), "PYTHONDONTWRITEBYTECODE": "1"}
+            event = (ROOT / event_file).read_text(encoding="utf-8")
+            handler = str(runner.specs[function].code_dir / "handler.py")
+            body = HANDLER.format(path=handler, function=function, event=event)
+            baseline_body = BASELINE.format(table=baseline_table)
+            handler_runs, baseline_runs = [], []
+            for _ in range(RUNS):
+                baseline_runs.append(_measure(baseline_body, env))
+                run = _measure(body, env)
+                if run["status"] != expected:
+                    raise RuntimeError(f"{function} {event_file}: answered {run['status']}, not {expected}")
+                handler_runs.append(run)
+            cpu = statistics.median(r["cpu"] for r in handler_runs)
+            base_cpu = statistics.median(r["cpu"] for r in baseline_runs)
+            wall = statistics.median(r["wall"] for r in handler_runs)
+            base_wall = statistics.median(r["wall"] for r in baseline_runs)
+            figure = Figure(
+                f"{function} {Path(event_file).stem}",
+                cpu * 1000,
+                "ms CPU",
+                baseline=base_cpu * 1000,
+                baseline_label="import boto3 + one PutItem",
+                goal="info: tracked, no goal yet",
+                note=f"wall {wall * 1000:.0f} ms vs {base_wall * 1000:.0f} ms",
+            )
+            result.figures.append(figure)
+        runner.close()
+        result.emit()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
