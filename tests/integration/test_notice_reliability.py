@@ -41,7 +41,7 @@ class FakeClock:
 def _sending_context(stack: Harness, *, mailer=None, limiter=None, clock=None, seconds_left=lambda: 100.0):
     from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
     from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
-    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.notice_recipients import NoticeRecipients
     from privacydesk.change_notices.adapters.suppression_list import SuppressionList
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.kernel.rate_limits import DynamoTokenBucket
@@ -51,7 +51,7 @@ def _sending_context(stack: Harness, *, mailer=None, limiter=None, clock=None, s
     clock = clock or FakeClock(datetime.now(UTC))
     return SendingContext(
         versions=PolicyRepository(),
-        recipients=AccountDirectory(),
+        recipients=NoticeRecipients(),
         suppressions=SuppressionList(),
         ledger=DeliveryLedger(),
         limiter=limiter or DynamoTokenBucket(unique("bucket"), rate=1000),
@@ -142,7 +142,7 @@ class RecordingBus:
 def _dispatch_with(stack: Harness, version: str, owner: str, seconds_left, bus, queue=None, page_size: int = 2):
     from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
     from privacydesk.change_notices.adapters.notice_queue import SqsRecipientQueue
-    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.notice_recipients import NoticeRecipients
     from privacydesk.change_notices.domain.notice_dispatch import dispatch
 
     stack.runner.activate("NoticeDispatchFunction")
@@ -153,7 +153,7 @@ def _dispatch_with(stack: Harness, version: str, owner: str, seconds_left, bus, 
         owner=owner,
         now=datetime.now(UTC),
         seconds_left=seconds_left,
-        accounts=AccountDirectory(),
+        accounts=NoticeRecipients(),
         queue=queue or SqsRecipientQueue(),
         runs=DeliveryLedger(),
         bus=bus,

@@ -169,11 +169,11 @@ def deadline_check_ports() -> dict[str, Any]:
 def notice_dispatch_ports() -> dict[str, Any]:
     from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
     from privacydesk.change_notices.adapters.notice_queue import SqsRecipientQueue
-    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.notice_recipients import NoticeRecipients
     from privacydesk.kernel.event_bus import EventBridgePublisher
 
     return {
-        "accounts": AccountDirectory(),
+        "accounts": NoticeRecipients(),
         "queue": SqsRecipientQueue(),
         "runs": DeliveryLedger(),
         "bus": EventBridgePublisher(),
@@ -186,7 +186,7 @@ NOTICE_SEND_BUCKET = "ses-notices"  # the token bucket every notice sender share
 def notice_sending(seconds_left: Callable[[], float]) -> SendingContext:
     from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
     from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
-    from privacydesk.change_notices.adapters.notice_recipients import AccountDirectory
+    from privacydesk.change_notices.adapters.notice_recipients import NoticeRecipients
     from privacydesk.change_notices.adapters.suppression_list import SuppressionList
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.kernel.clock import utc_now
@@ -196,7 +196,7 @@ def notice_sending(seconds_left: Callable[[], float]) -> SendingContext:
     settings = get_settings()
     return SendingContext(
         versions=PolicyRepository(),
-        recipients=AccountDirectory(),
+        recipients=NoticeRecipients(),
         suppressions=SuppressionList(),
         ledger=DeliveryLedger(),
         limiter=DynamoTokenBucket(NOTICE_SEND_BUCKET, rate=settings.notice_max_send_rate),

@@ -11,7 +11,7 @@ from privacydesk.change_notices.domain.notice_dispatch import AccountPage, Accou
 from privacydesk.datamap.adapters.reference_stores import AccountRecord, ApiUsageRecord
 
 
-class AccountDirectory:
+class NoticeRecipients:
     """Implements notice_dispatch.AccountSource and notice_delivery.RecipientLookup (change_notices.domain)."""
 
     def page(self, start_key: dict[str, Any] | None, page_size: int) -> AccountPage:
