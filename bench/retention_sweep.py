@@ -175,7 +175,7 @@ def load_items(total: int, expired_percent: float, now: datetime) -> int:
     """Writes `total` technical events, `expired_percent` of them past retention; returns that count."""
     from privacydesk.dal.batch_writes import batch_write
     from privacydesk.dal.retention_fields import retention_fields, store_named
-    from privacydesk.dal.store_items import to_low_level
+    from privacydesk.datamap.adapters.dynamodb_store import to_low_level
 
     store = store_named("technical_events")
     expired = round(total * expired_percent / 100)

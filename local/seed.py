@@ -257,10 +257,11 @@ def seed_inbound_mail() -> None:
 
 def seed_documents() -> None:
     """Each demo account's sender-ID registration papers, in the account documents bucket."""
+    from privacydesk.datamap.adapters.locations import physical_name
     from privacydesk.integrations.aws import client
-    from privacydesk.settings import get_settings
+    from privacydesk.models.datamap import load_datamap
 
-    bucket = get_settings().account_documents_bucket
+    bucket = physical_name(load_datamap().store("account_documents"))
     for person in DEMO_ACCOUNTS:
         for name, text in (
             ("business-permit.txt", f"Business permit of {person['company']}, signed by {person['name']}."),

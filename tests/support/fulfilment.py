@@ -90,8 +90,9 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         TechnicalEventRecord,
         expiry_bucket,
     )
+    from privacydesk.datamap.adapters.locations import physical_name
     from privacydesk.integrations.aws import client
-    from privacydesk.settings import get_settings
+    from privacydesk.models.datamap import load_datamap
 
     stack.runner.activate()
     token = uuid.uuid4().hex[:8]
@@ -146,7 +147,7 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         tax_id="100-456-789-000",
     ).save()
     client("s3").put_object(
-        Bucket=get_settings().account_documents_bucket,
+        Bucket=physical_name(load_datamap().store("account_documents")),
         Key=f"sender-id/{person['account_id']}/permit.txt",
         Body=f"Permit of {person['name']}".encode(),
     )

@@ -104,7 +104,7 @@ def fulfilment_services() -> FulfilmentServices:
     from privacydesk.dal.export_grants import ExportGrants
     from privacydesk.dal.legal_holds import HoldRepository
     from privacydesk.dal.objections_store import ObjectionRegistry
-    from privacydesk.dal.store_connectors import connector_for
+    from privacydesk.datamap.adapters.store_registry import adapter_for
     from privacydesk.integrations.object_store import ExportBucket
     from privacydesk.logic.fulfilment_ports import FulfilmentServices
     from privacydesk.models.datamap import load_datamap
@@ -112,7 +112,7 @@ def fulfilment_services() -> FulfilmentServices:
     return FulfilmentServices(
         requests=request_services(),
         datamap=load_datamap(),
-        connector=connector_for,
+        connector=adapter_for,
         accounts=AccountDirectory(),
         holds=ActiveHolds(HoldRepository()),
         objections=ObjectionRegistry(),

@@ -26,7 +26,7 @@ from pynamodb.transactions import TransactWrite
 from privacydesk.dal.base import table, transaction_condition_failed
 from privacydesk.dal.requests_store import AuditRecord, audit_record, transaction_connection
 from privacydesk.dal.retention_fields import retention_fields
-from privacydesk.dal.store_items import StoreTable
+from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
 from privacydesk.logic.errors import Conflict
 from privacydesk.logic.legal_hold import Hold
 from privacydesk.logic.lifecycle import AuditEvent, next_event
@@ -123,11 +123,11 @@ class SubjectItems:
     """A subject's items in one store, found through the store's account-id lookup."""
 
     def keys_and_items(self, store: Store, account_id: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        yield from StoreTable(store).subject_items(account_id)
+        yield from DynamoDbStore(store).subject_items(account_id)
 
     def set_expiry(self, store: Store, key: dict[str, Any], fields: dict[str, Any] | None) -> bool:
         """Write (or with None, remove) expires_at and expiry_bucket on an existing item."""
-        return StoreTable(store).set_expiry(key, fields)
+        return DynamoDbStore(store).set_expiry(key, fields)
 
     def expiry_for(self, store: Store, item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         return retention_fields(store, item, now=now)

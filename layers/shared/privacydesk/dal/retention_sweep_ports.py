@@ -13,11 +13,11 @@ from privacydesk.clock import utc_now
 from privacydesk.dal.base import condition_failed, table
 from privacydesk.dal.legal_holds import HoldRepository
 from privacydesk.dal.retention_fields import bucket_for
-from privacydesk.dal.store_items import StoreTable
+from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
+from privacydesk.datamap.adapters.locations import physical_name
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic.retention import Checkpoint
-from privacydesk.models.datamap import Store
-from privacydesk.settings import get_settings
+from privacydesk.models.datamap import Store, load_datamap
 
 
 @table("retention_checkpoints_table")
@@ -113,12 +113,11 @@ class SweepPorts:
         self.holds = HoldRepository()
         self.objects = S3ObjectStore()
 
-    def store(self, store: Store) -> StoreTable:
-        return StoreTable(store)
+    def store(self, store: Store) -> DynamoDbStore:
+        return DynamoDbStore(store)
 
-    def bucket_name(self, setting: str) -> str:
-        name: str = getattr(get_settings(), setting)
-        return name
+    def bucket_name(self, store: str) -> str:
+        return physical_name(load_datamap().store(store))
 
     def bucket_of(self, day: date, key: dict[str, Any], store: Store) -> str:
         return bucket_for(store, key, day)

@@ -14,6 +14,7 @@ from privacydesk.dal import retention_audit
 from privacydesk.dal.reference_stores import EXPIRY_SHARDS
 from privacydesk.dal.retention_fields import rules
 from privacydesk.dal.retention_sweep_ports import SweepLeaseStore, SweepPorts
+from privacydesk.datamap.adapters.locations import physical_name
 from privacydesk.integrations.aws import client
 from privacydesk.integrations.object_store import S3ObjectStore
 from privacydesk.logic import retention_sweep, ttl_accounting
@@ -126,16 +127,16 @@ class _AccountingPorts:
     def record(self, batch: ttl_accounting.TtlBatch, now: datetime) -> None:
         retention_audit.record_ttl_deletions(batch.store, batch.day, batch.first_sequence, batch.item_keys, now)
 
-    def delete_object(self, bucket_setting: str, key: str) -> int:
-        return self.objects.delete_object(getattr(get_settings(), bucket_setting), key)
+    def delete_object(self, bucket_store: str, key: str) -> int:
+        return self.objects.delete_object(physical_name(load_datamap().store(bucket_store)), key)
 
-    def delete_prefix(self, bucket_setting: str, prefix: str) -> int:
-        return self.objects.delete_all_versions(getattr(get_settings(), bucket_setting), prefix)
+    def delete_prefix(self, bucket_store: str, prefix: str) -> int:
+        return self.objects.delete_all_versions(physical_name(load_datamap().store(bucket_store)), prefix)
 
 
 def stores_by_table() -> Mapping[str, Store]:
-    settings = get_settings()
-    return {getattr(settings, s.table_setting): s for s in load_datamap().stores if s.table_setting}
+    """Table name -> data-map store, for the DynamoDB stores this function was deployed with."""
+    return {physical_name(s): s for s in load_datamap().stores if s.kind == "dynamodb"}
 
 
 def account_ttl_deletions(records: list[Mapping[str, Any]], now: datetime) -> dict[str, int]:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from privacydesk.logic.fulfilment_ports import StoreConnector
-from privacydesk.logic.subjects import Match, SubjectIds, found_twice, matches
+from privacydesk.logic.subjects import Match, SubjectIds, excluded, matches
 from privacydesk.models.datamap import Category, DataMap, Store
 from privacydesk.models.requests import PrivacyRequest
 
@@ -80,7 +80,7 @@ def _write_store(
             for match in matches(store, ids):
                 for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch):
                     for item in page:
-                        if found_twice(store, match, ids, item):
+                        if excluded(store, match, ids, item):
                             continue
                         view = item_view(store, match, item)
                         text.write(("\n  " if result.records == 0 else ",\n  ") + json.dumps(view, ensure_ascii=False))

@@ -7,18 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from privacydesk.datamap.domain.store_errors import StoreWriteError as StoreWriteError
 from privacydesk.logic.anonymization import AnonymizationRule
 from privacydesk.logic.export_links import ExportGrantStore
 from privacydesk.logic.ports import RequestServices
 from privacydesk.models.datamap import DataMap, Store, SubjectLookup
-
-
-class StoreWriteError(Exception):
-    """A store could not finish a write (unprocessed items, a failed delete). The work is retried."""
-
-    def __init__(self, store: str, message: str) -> None:
-        super().__init__(f"{store}: {message}")
-        self.store = store
 
 
 class StoreConnector(Protocol):
