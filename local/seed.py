@@ -276,7 +276,10 @@ def seed_documents() -> None:
 
 
 def seed_all(now: datetime | None = None, extra_accounts: int = 0) -> None:
+    from local.existing_stores import create_existing_stores
+
     moment = now or datetime.now(UTC)
+    create_existing_stores()  # the company's own stores, outside the template (the data map names them)
     seed_policy(moment)
     seed_accounts(moment, extra_accounts)
     seed_inbound_mail()
