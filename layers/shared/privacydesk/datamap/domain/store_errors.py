@@ -4,6 +4,8 @@ retention sweep and legal holds report them (never as a 500)."""
 
 from __future__ import annotations
 
+from privacydesk.logic.errors import DomainError
+
 
 class StoreWriteError(Exception):
     """A store could not finish a write (unprocessed items, a failed delete). The work is retried."""
@@ -14,7 +16,15 @@ class StoreWriteError(Exception):
         self.detail = message
 
 
-class StoreMisconfigured(StoreWriteError):
+class StoreMisconfigured(StoreWriteError, DomainError):
     """The store's table or bucket is missing, its variable is not set, or its key schema or a
     lookup's index differs from the data map. Retrying does not help: an operator must fix the
-    data map or the deployment (`privacydesk doctor` names the same problem)."""
+    data map or the deployment. Fulfilment reports it on the request (`failed`, with this detail);
+    the admin API answers 409 `store_misconfigured` (a legal hold reaching the store)."""
+
+    code = "store_misconfigured"
+    status = 409
+
+    def __init__(self, store: str, message: str) -> None:
+        StoreWriteError.__init__(self, store, message)
+        self.message = f"{store}: {message}"
