@@ -238,16 +238,18 @@ class DynamoDbStore:
             params["ConsistentRead"] = True
         for page in client("dynamodb").get_paginator("query").paginate(**params):
             items = [from_low_level(raw) for raw in page.get("Items", [])]
-            if lookup.index and items and not self._complete(items[0]):
+            if lookup.index and items and not self._complete(items[0], lookup):
                 items, _, left = batch_get(self.table_name, [self.key_of(item) for item in items])
                 if left:
                     raise StoreWriteError(self.store.name, f"{left} keys were left unread after retries")
             if items:
                 yield items
 
-    def _complete(self, item: dict[str, Any]) -> bool:
-        """Does an index item carry the store's fields (ALL projection) or only keys?"""
-        return any(name in item for name in self.store.fields if name not in self.store.key_attributes)
+    def _complete(self, item: dict[str, Any], lookup: SubjectLookup) -> bool:
+        """Does an index item carry the store's fields (ALL projection) or only the keys (KEYS_ONLY:
+        the table's and the index's own)?"""
+        keys = {*self.store.key_attributes, lookup.attribute}
+        return any(name in item for name in self.store.fields if name not in keys)
 
     def pages(
         self, lookup: SubjectLookup, value: str, *, now_epoch: int, include_expired: bool = False
