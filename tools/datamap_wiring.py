@@ -179,7 +179,7 @@ POLICY_NAMES = {
 
 def render_parameters(datamap: DataMap) -> list[str]:
     lines: list[str] = []
-    for store in datamap.stores:
+    for store in datamap.located:
         location = store.location
         if not location.parameter:
             continue
@@ -192,7 +192,7 @@ def render_parameters(datamap: DataMap) -> list[str]:
 
 
 def render_variables(datamap: DataMap) -> list[str]:
-    return [f"        {store.location.env}: !Ref {store.location.template_name}" for store in datamap.stores]
+    return [f"        {store.location.env}: !Ref {store.location.template_name}" for store in datamap.located]
 
 
 def render_grants(datamap: DataMap) -> list[str]:

@@ -53,7 +53,7 @@ def test_a_store_added_to_the_data_map_without_rewiring_fails_the_check():
     assert "table/${CallRecordingsTable}" in rewired
 
 
-@pytest.mark.parametrize("store", DATAMAP.stores, ids=lambda s: s.name)
+@pytest.mark.parametrize("store", DATAMAP.located, ids=lambda s: s.name)
 def test_every_function_that_reaches_stores_gets_each_stores_variable(store: Store):
     location = store.location
     for function in STORE_FUNCTIONS:
@@ -66,7 +66,7 @@ def test_every_function_that_reaches_stores_gets_each_stores_variable(store: Sto
         assert RESOURCES[location.template_name]["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
 
 
-@pytest.mark.parametrize("store", DATAMAP.stores, ids=lambda s: s.name)
+@pytest.mark.parametrize("store", DATAMAP.located, ids=lambda s: s.name)
 def test_fulfilment_may_read_and_erase_every_store(store: Store):
     granted = _policy_text("FulfilmentFunction")
     name = store.location.template_name

@@ -249,7 +249,7 @@ class Store(_Strict):
     def location(self) -> Location:
         """Its table (dynamodb) or bucket (s3)."""
         found = self.table or self.bucket
-        if found is None:  # unreachable: _located requires one
+        if found is None:  # a kind reached another way (see DataMap.located)
             raise ValueError(f"{self.name} names no table or bucket")
         return found
 
@@ -285,7 +285,7 @@ class DataMap(_Strict):
         names = [s.name for s in self.stores]
         if len(names) != len(set(names)):
             raise ValueError("store names must be unique")
-        variables = [s.location.env for s in self.stores]
+        variables = [s.location.env for s in self.located]
         if len(variables) != len(set(variables)):
             raise ValueError("each store needs its own environment variable")
         buckets = {s.name for s in self.stores if s.kind == "s3"}
@@ -294,6 +294,11 @@ class DataMap(_Strict):
             if unknown:
                 raise ValueError(f"{store.name}: linked objects name no s3 store of the data map: {sorted(unknown)}")
         return self
+
+    @property
+    def located(self) -> list[Store]:
+        """The stores that live in a table or bucket (every kind but those reached another way)."""
+        return [s for s in self.stores if s.table or s.bucket]
 
     def store(self, name: str) -> Store:
         return next(s for s in self.stores if s.name == name)
