@@ -74,6 +74,15 @@ def test_an_sms_code_proves_a_number_not_an_account():
     assert excluded(accounts, by_phone, ids, {"account_id": ANA.account_id, "phone": ANA.phone})
 
 
+def test_a_person_without_an_account_is_looked_up_by_their_proven_email():
+    ids = resolve(Subject(email="guest@example.org"), Directory(ANA))
+    tickets = DATAMAP.store("support_tickets")
+    (by_email,) = matches(tickets, ids)
+    assert by_email.lookup.key == SubjectKey.EMAIL
+    assert not excluded(tickets, by_email, ids, {"ticket_id": "T-1", "email": "guest@example.org"})
+    assert excluded(tickets, by_email, ids, {"ticket_id": "T-2", "email": "guest@example.org", "account_id": "a"})
+
+
 def test_a_registered_email_brings_in_the_accounts_phone_as_an_sms_recipient():
     ids = resolve(Subject(email=ANA.email), Directory(ANA))
     assert ids == SubjectIds("acct-ana", (ANA.email,), (ANA.phone,))
