@@ -18,7 +18,7 @@ EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv tools run test browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
-	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready
+	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready datamap-wiring
 
 help:
 	@echo "make run     - run PrivacyDesk on its local AWS stand-in (127.0.0.1:3000, SMTP :2525)"
@@ -28,6 +28,7 @@ help:
 	@echo "make build   - sam build (ARCH=x86_64 for sam local invoke on an x86_64 machine)"
 	@echo "make sam-image - Docker engine + the Lambda python3.12 base image, built locally"
 	@echo "make sam-env - .local/sam-env.json: sam local invoke against the running stand-in"
+	@echo "make datamap-wiring - rewrite template.yaml's data-map blocks (variables, parameters, grants)"
 	@echo "make bench   - run bench/ and write BENCHMARKS.md (+ BENCHMARKS.png)"
 	@echo "make audit   - checkov, cfn-lint serverless rules, bandit, pip-audit, schemathesis (make fuzz)"
 
@@ -68,6 +69,10 @@ invoke: venv
 
 tick: venv
 	$(PY) -m local.tick
+
+# After a change to data/datamap.yaml: the template's variables, parameters and IAM grants per store.
+datamap-wiring: venv
+	$(PY) -m tools.datamap_wiring
 
 lint: venv
 	$(VENV)/bin/ruff check .

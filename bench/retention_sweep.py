@@ -173,8 +173,8 @@ def create_tables() -> None:
 
 def load_items(total: int, expired_percent: float, now: datetime) -> int:
     """Writes `total` technical events, `expired_percent` of them past retention; returns that count."""
+    from privacydesk.datamap.adapters.dynamodb_store import to_low_level
     from privacydesk.datamap.adapters.retention_fields import retention_fields, store_named
-    from privacydesk.datamap.adapters.store_items import to_low_level
     from privacydesk.kernel.batch_writes import batch_write
 
     store = store_named("technical_events")
@@ -232,10 +232,10 @@ def full_scan(now: datetime) -> dict[str, float]:
 
 def sweep(now: datetime) -> dict[str, float]:
     from privacydesk.datamap.adapters.reference_stores import EXPIRY_SHARDS
+    from privacydesk.datamap.domain import retention_schedule as retention
     from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.retention.adapters.sweep_ports import SweepPorts
     from privacydesk.retention.domain import retention_sweep
-    from privacydesk.retention.domain import schedule as retention
 
     full = load_datamap()
     datamap = full.model_copy(update={"stores": [full.store("technical_events")]})

@@ -257,10 +257,11 @@ def seed_inbound_mail() -> None:
 
 def seed_documents() -> None:
     """Each demo account's sender-ID registration papers, in the account documents bucket."""
+    from privacydesk.datamap.adapters.locations import physical_name
+    from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.kernel.aws import client
-    from privacydesk.kernel.settings import get_settings
 
-    bucket = get_settings().account_documents_bucket
+    bucket = physical_name(load_datamap().store("account_documents"))
     for person in DEMO_ACCOUNTS:
         for name, text in (
             ("business-permit.txt", f"Business permit of {person['company']}, signed by {person['name']}."),
@@ -275,7 +276,10 @@ def seed_documents() -> None:
 
 
 def seed_all(now: datetime | None = None, extra_accounts: int = 0) -> None:
+    from local.existing_stores import create_existing_stores
+
     moment = now or datetime.now(UTC)
+    create_existing_stores()  # the company's own stores, outside the template (the data map names them)
     seed_policy(moment)
     seed_accounts(moment, extra_accounts)
     seed_inbound_mail()

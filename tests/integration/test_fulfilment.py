@@ -178,7 +178,9 @@ def test_a_delete_delivered_twice_is_done_once(stack: Harness):
     )
     actions = [e["action"] for e in request_detail(stack, receipt["request_id"])["audit"]]
     assert actions.count("completed") == 1
-    assert actions.count("store_erased") == 6
+    from privacydesk.datamap.domain.model import load_datamap
+
+    assert actions.count("store_erased") == len(load_datamap().stores)  # once per store
 
 
 def test_legal_hold_keeps_the_records_and_the_notice_says_why(stack: Harness):

@@ -294,10 +294,10 @@ def test_an_interrupted_sweep_finishes_when_it_resumes(stack: Harness):
 
 def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
     from privacydesk.datamap.adapters.reference_stores import TechnicalEventRecord
+    from privacydesk.datamap.domain import retention_schedule as retention
     from privacydesk.datamap.domain.model import LinkedObjects, load_datamap
     from privacydesk.retention.adapters.sweep_ports import SweepPorts
     from privacydesk.retention.domain import retention_sweep
-    from privacydesk.retention.domain import schedule as retention
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -306,12 +306,13 @@ def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
     linked = technical.model_copy(
         update={
             "name": "technical_events_with_attachments",
-            "linked_objects": [LinkedObjects(bucket_setting="export_bucket", key_attribute="device")],
+            "linked_objects": [LinkedObjects(bucket_store="account_documents", key_attribute="device")],
         }
     )
-    datamap = base.model_copy(update={"stores": [type(technical).model_validate(linked.model_dump())]})
+    stores = [type(technical).model_validate(linked.model_dump()), base.store("account_documents")]
+    datamap = base.model_copy(update={"stores": stores})
     person = _id("acct-links")
-    bucket = stack.physical("ExportBucket")
+    bucket = stack.physical("AccountDocumentsBucket")
     s3 = boto3.client("s3")
     old = _technical(person, now - timedelta(days=100), now)
     new = _technical(person, now - timedelta(days=10), now, 1)
@@ -332,15 +333,15 @@ def test_the_sweep_removes_objects_an_expired_item_links_to(stack: Harness):
         lookback_days=1,
     )
 
-    (store,) = report.stores
+    store = next(s for s in report.stores if s.store == "technical_events_with_attachments")
     assert store.objects_removed >= 1
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"evidence/{person}/").get("Contents", [])]
     assert keys == [f"evidence/{person}/new.bin"]
 
 
 def test_reads_hide_items_past_retention_that_ttl_has_not_removed(stack: Harness):
-    from privacydesk.datamap.adapters.reference_stores import MessageLogRecord, TechnicalEventRecord
-    from privacydesk.datamap.adapters.retention_fields import live_condition, live_items, store_named
+    from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
+    from privacydesk.datamap.domain.model import load_datamap
 
     stack.runner.activate(SWEEP)
     now = datetime.now(UTC)
@@ -350,13 +351,15 @@ def test_reads_hide_items_past_retention_that_ttl_has_not_removed(stack: Harness
     due_message = _message(person, now - timedelta(days=181), now)  # due, TTL backstop not reached
     live_message = _message(person, now - timedelta(days=20), now, 1)
 
-    events = list(TechnicalEventRecord.query(person, filter_condition=live_condition(TechnicalEventRecord, now)))
-    messages = list(MessageLogRecord.query(person, filter_condition=live_condition(MessageLogRecord, now)))
+    def read(store_name: str, include_expired: bool = False) -> list[str]:
+        adapter = DynamoDbStore(load_datamap().store(store_name))
+        lookup = adapter.store.lookups[0]
+        pages = adapter.pages(lookup, person, now_epoch=int(now.timestamp()), include_expired=include_expired)
+        return [str(item.get("event_id") or item.get("message_id")) for page in pages for item in page]
 
-    assert [e.event_id for e in events] == [new.event_id]
-    assert [m.message_id for m in messages] == [live_message.message_id]
-    fetched = [TechnicalEventRecord.get(person, old.event_id).attribute_values, new.attribute_values]
-    assert live_items(store_named("technical_events"), fetched, now) == [new.attribute_values]
+    assert read("technical_events") == [new.event_id]
+    assert read("message_logs") == [live_message.message_id]
+    assert sorted(read("technical_events", include_expired=True)) == sorted([old.event_id, new.event_id])
     assert due_message.expires_at is not None
 
 

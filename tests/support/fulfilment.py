@@ -82,6 +82,7 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
     import uuid
     from datetime import UTC, datetime, timedelta
 
+    from privacydesk.datamap.adapters.locations import physical_name
     from privacydesk.datamap.adapters.reference_stores import (
         AccountRecord,
         ApiUsageRecord,
@@ -90,8 +91,8 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         TechnicalEventRecord,
         expiry_bucket,
     )
+    from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.kernel.aws import client
-    from privacydesk.kernel.settings import get_settings
 
     stack.runner.activate()
     token = uuid.uuid4().hex[:8]
@@ -146,7 +147,7 @@ def new_account(stack: Harness, *, messages: int = 3, recipient: str | None = No
         tax_id="100-456-789-000",
     ).save()
     client("s3").put_object(
-        Bucket=get_settings().account_documents_bucket,
+        Bucket=physical_name(load_datamap().store("account_documents")),
         Key=f"sender-id/{person['account_id']}/permit.txt",
         Body=f"Permit of {person['name']}".encode(),
     )

@@ -70,7 +70,7 @@ stores:
     kind: dynamodb
     category: usage
     description: d
-    table_setting: message_logs_table
+    table: { env: MESSAGE_LOGS_TABLE, resource: MessageLogsTable }
     key_attributes: [account_id, message_id]
     lookups: [{ key: account_id, attribute: account_id }]
     fields: [account_id, message_id, sender_id, body, sent_at]

@@ -13,11 +13,11 @@ import pytest
 
 from local import sam_template
 from privacydesk.datamap.domain.corrections import validated_corrections
-from privacydesk.datamap.domain.model import load_datamap
+from privacydesk.datamap.domain.model import SubjectKey, load_datamap
 from privacydesk.fulfilment.domain.export_bundle import item_view, write_bundle
 from privacydesk.kernel.errors import InvalidInput
 from privacydesk.requests.domain.model import Channel, PrivacyRequest, RequestStatus, RequestType, Subject
-from privacydesk.subjects.domain.subjects import Match, SubjectIds, found_twice, matches, resolve
+from privacydesk.subjects.domain.subjects import Match, SubjectIds, excluded, matches, resolve
 
 pytestmark = pytest.mark.unit
 
@@ -69,8 +69,18 @@ def test_fields_outside_the_subjects_own_profile_cannot_be_corrected(field: str)
 def test_an_sms_code_proves_a_number_not_an_account():
     ids = resolve(Subject(phone=ANA.phone), Directory(ANA))
     assert ids.account_id is None
-    lookups = [(store.name, m.lookup.role) for store in DATAMAP.stores for m in matches(store, ids)]
-    assert lookups == [("message_logs", "recipient")]
+    accounts = DATAMAP.store("accounts")
+    by_phone = next(m for m in matches(accounts, ids) if m.lookup.key == SubjectKey.PHONE)
+    assert excluded(accounts, by_phone, ids, {"account_id": ANA.account_id, "phone": ANA.phone})
+
+
+def test_a_person_without_an_account_is_looked_up_by_their_proven_email():
+    ids = resolve(Subject(email="guest@example.org"), Directory(ANA))
+    tickets = DATAMAP.store("support_tickets")
+    (by_email,) = matches(tickets, ids)
+    assert by_email.lookup.key == SubjectKey.EMAIL
+    assert not excluded(tickets, by_email, ids, {"ticket_id": "T-1", "email": "guest@example.org"})
+    assert excluded(tickets, by_email, ids, {"ticket_id": "T-2", "email": "guest@example.org", "account_id": "a"})
 
 
 def test_a_registered_email_brings_in_the_accounts_phone_as_an_sms_recipient():
@@ -89,8 +99,8 @@ def test_an_item_the_owner_lookup_covered_is_not_counted_again_as_received():
     store = DATAMAP.store("message_logs")
     ids = SubjectIds("acct-ana", (ANA.email,), (ANA.phone,))
     as_recipient = next(m for m in matches(store, ids) if m.as_recipient)
-    assert found_twice(store, as_recipient, ids, {"account_id": "acct-ana", "recipient": ANA.phone})
-    assert not found_twice(store, as_recipient, ids, {"account_id": "acct-ben", "recipient": ANA.phone})
+    assert excluded(store, as_recipient, ids, {"account_id": "acct-ana", "recipient": ANA.phone})
+    assert not excluded(store, as_recipient, ids, {"account_id": "acct-ben", "recipient": ANA.phone})
 
 
 def test_a_recipient_sees_the_message_but_not_the_senders_account():
@@ -239,10 +249,10 @@ def test_the_queue_is_encrypted_with_a_dlq_and_the_function_reports_partial_fail
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": "FulfilmentLogGroup"}}
 
 
-def test_every_kind_of_store_in_the_data_map_has_a_connector():
-    from privacydesk.datamap.adapters.store_connectors import CONNECTORS
+def test_every_kind_of_store_in_the_data_map_has_an_adapter():
+    from privacydesk.datamap.adapters.store_registry import STORE_ADAPTERS
 
-    assert {store.kind for store in DATAMAP.stores} <= set(CONNECTORS)
+    assert {store.kind for store in DATAMAP.stores} <= set(STORE_ADAPTERS)
     documents = DATAMAP.store("account_documents")
     assert documents.kind == "s3"
     assert "{account_id}" in (documents.prefix or "")

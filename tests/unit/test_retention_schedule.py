@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from privacydesk.datamap.domain import retention_schedule as retention
 from privacydesk.datamap.domain.model import ErasureMethod, load_datamap
-from privacydesk.retention.domain import schedule as retention
-from privacydesk.retention.domain.schedule import Checkpoint
+from privacydesk.datamap.domain.retention_schedule import Checkpoint
 from privacydesk.retention.domain.ttl_accounting import group, is_ttl_deletion, table_of
 
 pytestmark = pytest.mark.unit

@@ -106,7 +106,7 @@ on_reload(reset)
 @cache
 def fulfilment_services() -> FulfilmentServices:
     from privacydesk.datamap.adapters.accounts import AccountDirectory
-    from privacydesk.datamap.adapters.store_connectors import connector_for
+    from privacydesk.datamap.adapters.store_registry import adapter_for
     from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.fulfilment.adapters.export_grants import ExportGrants
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
@@ -117,7 +117,7 @@ def fulfilment_services() -> FulfilmentServices:
     return FulfilmentServices(
         requests=request_services(),
         datamap=load_datamap(),
-        connector=connector_for,
+        connector=adapter_for,
         accounts=AccountDirectory(),
         holds=ActiveHolds(HoldRepository()),
         objections=ObjectionRegistry(),

@@ -23,6 +23,12 @@ class BatchResult:
     unprocessed_requests: list[dict[str, Any]] = field(default_factory=list)  # those requests, as sent
 
 
+def backoff_delay(attempt: int, base_delay: float = 0.05) -> float:
+    """The one retry policy for unprocessed batch items (writes and reads): exponential, jittered."""
+    # Backoff jitter, not a secret: the stdlib generator is right here.
+    return float(base_delay * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311  # nosec B311
+
+
 def _chunks(items: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -50,8 +56,7 @@ def batch_write(
                 break
             pending = left
             result.retries += 1
-            # Backoff jitter, not a secret: the stdlib generator is right here.
-            sleep(base_delay * (2**attempt) * (0.5 + random.random() / 2))  # noqa: S311  # nosec B311
+            sleep(backoff_delay(attempt, base_delay))
         else:
             result.unprocessed += len(pending)
             result.unprocessed_requests.extend(pending)

@@ -6,6 +6,7 @@ tables first and then call `bind_tables()` so every model points at the real nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -13,15 +14,16 @@ from pynamodb.models import Model
 
 from privacydesk.kernel.settings import Settings, get_settings
 
-# model class -> Settings attribute that names its table
-_REGISTRY: dict[type[Model], str] = {}
+# model class -> Settings attribute that names its table, or a function that finds the name
+# (a data-map store's table comes from the variable the data map names: datamap/adapters/reference_stores.py)
+_REGISTRY: dict[type[Model], str | Callable[[], str]] = {}
 
 
-def table(settings_attr: str) -> Any:
-    """Class decorator: bind a model's Meta.table_name to a Settings field."""
+def table(source: str | Callable[[], str]) -> Any:
+    """Class decorator: bind a model's Meta.table_name to a Settings field (or to `source()`)."""
 
     def register(model: type[Model]) -> type[Model]:
-        _REGISTRY[model] = settings_attr
+        _REGISTRY[model] = source
         _apply(model, get_settings())
         return model
 
@@ -29,7 +31,8 @@ def table(settings_attr: str) -> Any:
 
 
 def _apply(model: type[Model], settings: Settings) -> None:
-    model.Meta.table_name = getattr(settings, _REGISTRY[model])
+    source = _REGISTRY[model]
+    model.Meta.table_name = source() if callable(source) else getattr(settings, source)
     model.Meta.region = settings.aws_region
     model._connection = None  # drop the cached connection bound to the old name
 
@@ -38,11 +41,6 @@ def bind_tables(settings: Settings | None = None) -> None:
     current = settings or get_settings()
     for model in _REGISTRY:
         _apply(model, current)
-
-
-def settings_field_of(model: type[Model]) -> str:
-    """The Settings attribute a registered model's table comes from (e.g. "accounts_table")."""
-    return _REGISTRY[model]
 
 
 def condition_failed(error: PynamoDBException) -> bool:

@@ -18,15 +18,11 @@ class Settings:
     tokens_table: str = "privacydesk-tokens"
     idempotency_table: str = "privacydesk-idempotency"
     review_table: str = "privacydesk-review"
-    accounts_table: str = "privacydesk-accounts"
-    message_logs_table: str = "privacydesk-message-logs"
-    api_usage_table: str = "privacydesk-api-usage"
-    technical_events_table: str = "privacydesk-technical-events"
     subject_preferences_table: str = "privacydesk-subject-preferences"
-    account_documents_bucket: str = "privacydesk-account-documents"
+    # The data map's stores (accounts, message logs, ...) are not here: each names its own variable
+    # in data/datamap.yaml (datamap/adapters/locations.py reads it).
     export_link_days: int = 7
     fulfilment_max_attempts: int = 3
-    billing_records_table: str = "privacydesk-billing-records"
     subject_holds_table: str = "privacydesk-subject-holds"
     retention_checkpoints_table: str = "privacydesk-retention-checkpoints"
     # "store=days,store=days": shortens or lengthens a store's retention without a data-map change

@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from privacydesk.kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from privacydesk.datamap.domain.model import Store
 
 Status = Literal["ok", "action", "unknown"]
 ClientFactory = Callable[[str], Any]
@@ -234,6 +237,46 @@ def check_concurrency_quota(stack: StackFacts) -> Finding:
     return Finding("concurrency-quota", "ok", f"nothing reserved; the functions share the account's {limit}")
 
 
+def _store_problem(stack: StackFacts, store: Store) -> str | None:
+    """What is wrong with one data-map store of this deployment, or None."""
+    from privacydesk.datamap.adapters.dynamodb_store import shape_problems
+    from privacydesk.datamap.adapters.locations import name_from_arn
+
+    location = store.location
+    name = stack.physical.get(location.resource or "") or stack.parameters.get(location.parameter or "", "")
+    if not name:
+        return f"{store.name}: no table or bucket ({location.template_name} is not in the stack)"
+    name = name_from_arn(name)
+    missing = ["ResourceNotFoundException", "NoSuchBucket", "404"]
+    try:
+        if store.kind == "dynamodb":
+            table = _call("DescribeTable", partial(stack.client("dynamodb").describe_table, TableName=name), missing)
+            problems = shape_problems(store, table["Table"])
+            return f"{store.name}: table {name}: " + "; ".join(problems) if problems else None
+        if store.kind == "s3":
+            _call("HeadBucket", partial(stack.client("s3").head_bucket, Bucket=name), missing)
+    except ClientError:
+        return f"{store.name}: {name} does not exist"
+    return None
+
+
+def check_datamap_stores(stack: StackFacts) -> Finding:
+    """Every store of the data map exists, keyed and indexed as the data map says (an existing store
+    named by a parameter is checked the same way); otherwise its Access and Delete requests fail."""
+    from privacydesk.datamap.domain.model import load_datamap
+
+    stores = [s for s in load_datamap().stores if s.kind in ("dynamodb", "s3")]
+    problems = [p for p in (_store_problem(stack, store) for store in stores) if p]
+    if problems:
+        return Finding(
+            "datamap-stores",
+            "action",
+            "; ".join(problems),
+            "fix the table or bucket (or the data map and `make datamap-wiring`), then redeploy",
+        )
+    return Finding("datamap-stores", "ok", f"{len(stores)} data-map stores exist with the keys and indexes it names")
+
+
 CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_sender_identity,
     check_receipt_rule_set,
@@ -242,6 +285,7 @@ CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_dpo_subscription,
     check_parameters,
     check_concurrency_quota,
+    check_datamap_stores,
 )
 CHECK_NAMES = (
     "sender-identity",
@@ -251,6 +295,7 @@ CHECK_NAMES = (
     "dpo-alarm-subscription",
     "parameters",
     "concurrency-quota",
+    "datamap-stores",
 )
 
 

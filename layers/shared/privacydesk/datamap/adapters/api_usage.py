@@ -1,7 +1,7 @@
 """API usage: each call row is written together with its account's monthly count.
 
 The data map says usage is "aggregated after 13 months". The count is kept from the start, in the
-same transaction as the row (see retention/domain/schedule.py for why not at sweep time): when retention
+same transaction as the row (see datamap/domain/retention_schedule.py for why not at sweep time): when retention
 removes the rows, the monthly counts (usage_id "aggregate#YYYY-MM") are what remains.
 """
 

@@ -1,14 +1,19 @@
 """The reference personal-data stores the template creates (the company's own data).
 
 They are what PrivacyDesk governs: fulfilment reads and erases them, retention expires them.
+Each model is bound to its data-map store (`datamap_table`): its table name comes from the variable
+the data map names for that store, like any store's (datamap/adapters/locations.py).
 Every item with a retention limit carries `expires_at` (epoch seconds, the table's TTL) and
 `expiry_bucket` ("YYYY-MM-DD#shard", the sparse by_expiry index the sweep queries).
 """
 
 from __future__ import annotations
 
+import os
 import zlib
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -17,6 +22,19 @@ from pynamodb.models import Model
 from privacydesk.kernel.dynamo import table
 
 EXPIRY_SHARDS = 8
+STORE_OF_MODEL: dict[type[Model], str] = {}  # model -> the data-map store it is
+
+
+def datamap_table(store_name: str, variable: str) -> Callable[[type[Any]], Any]:
+    """Class decorator: the model is the data-map store `store_name`, whose table name the data map
+    says comes in `variable` (repeated here so importing a model does not parse the data map;
+    tests/unit/test_datamap_wiring.py checks the two agree). Read whenever tables are bound."""
+
+    def register(model: type[Model]) -> Any:
+        STORE_OF_MODEL[model] = store_name
+        return table(lambda: os.environ.get(variable, ""))(model)
+
+    return register
 
 
 def expiry_bucket(expires_at: datetime, key: str) -> str:
@@ -40,7 +58,7 @@ class ByPhone(GlobalSecondaryIndex["AccountRecord"]):
     phone = UnicodeAttribute(hash_key=True)
 
 
-@table("accounts_table")
+@datamap_table("accounts", "ACCOUNTS_TABLE")
 class AccountRecord(Model):
     class Meta:
         table_name = "accounts"
@@ -72,7 +90,7 @@ class ByRecipient(GlobalSecondaryIndex["MessageLogRecord"]):
     sent_at = UnicodeAttribute(range_key=True)
 
 
-@table("message_logs_table")
+@datamap_table("message_logs", "MESSAGE_LOGS_TABLE")
 class MessageLogRecord(Model):
     class Meta:
         table_name = "message-logs"
@@ -91,7 +109,7 @@ class MessageLogRecord(Model):
     by_recipient = ByRecipient()
 
 
-@table("api_usage_table")
+@datamap_table("api_usage", "API_USAGE_TABLE")
 class ApiUsageRecord(Model):
     class Meta:
         table_name = "api-usage"
@@ -110,7 +128,7 @@ class ApiUsageRecord(Model):
     expiry_bucket = UnicodeAttribute(null=True)
 
 
-@table("technical_events_table")
+@datamap_table("technical_events", "TECHNICAL_EVENTS_TABLE")
 class TechnicalEventRecord(Model):
     class Meta:
         table_name = "technical-events"
@@ -126,7 +144,7 @@ class TechnicalEventRecord(Model):
     expiry_bucket = UnicodeAttribute(null=True)
 
 
-@table("billing_records_table")
+@datamap_table("billing_records", "BILLING_RECORDS_TABLE")
 class BillingRecord(Model):
     """An invoice. Kept for the legal period (see the data map), whatever an erasure request says."""
 

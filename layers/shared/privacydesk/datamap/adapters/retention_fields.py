@@ -5,25 +5,23 @@ a PynamoDB record, or `retention_fields()` on a plain item, right before saving:
 `expires_at` (the TTL) and `expiry_bucket` (the sparse by_expiry index) from the retention
 schedule, and clears them while the subject is under a legal hold.
 
-Readers filter expired items out, because DynamoDB deletes lazily (within days): `live_condition`
-for PynamoDB queries, `live_filter` for low-level queries, `live_items` for anything fetched by key.
+Readers filter expired items out, because DynamoDB deletes lazily (within days): `is_expired` is
+the one definition (past the schedule's due threshold), which the store adapter applies to exports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from privacydesk.datamap.adapters.reference_stores import expiry_bucket
+from privacydesk.datamap.adapters.reference_stores import STORE_OF_MODEL, expiry_bucket
+from privacydesk.datamap.domain import retention_schedule as retention
 from privacydesk.datamap.domain.model import Store, load_datamap
-from privacydesk.kernel.dynamo import settings_field_of
 from privacydesk.kernel.settings import get_settings
-from privacydesk.retention.domain import schedule as retention
 
 
 @lru_cache(maxsize=4)
@@ -41,8 +39,7 @@ def store_named(name: str) -> Store:
 
 
 def store_of_model(model: type[Model]) -> Store:
-    field = settings_field_of(model)
-    return next(s for s in load_datamap().stores if s.table_setting == field)
+    return load_datamap().store(STORE_OF_MODEL[model])
 
 
 def retention_fields(store: Store, item: Mapping[str, Any], *, now: datetime, held: bool = False) -> dict[str, Any]:
@@ -89,33 +86,9 @@ def _is_held(account_id: str) -> bool:
     return HoldRepository().get(account_id) is not None
 
 
-def request_record_ttl(closed_at: datetime) -> int:
-    """RequestsTable.expires_at for a request closed at `closed_at` (3 years, see retention/domain/schedule.py)."""
-    return int(retention.request_record_expiry(closed_at).timestamp())
-
-
 # ------------------------------------------------------------------ reads
 
 
-def live_condition(model: type[Model], now: datetime) -> Condition:
-    """PynamoDB filter_condition that drops items past their retention (TTL not yet applied)."""
-    threshold = rules()[store_of_model(model).name].due_threshold(now)
-    ttl = model.expires_at  # type: ignore[attr-defined]
-    condition: Condition = ttl.does_not_exist() | (ttl > threshold)
-    return condition
-
-
-def live_filter(store: Store, now: datetime) -> dict[str, Any]:
-    """FilterExpression parameters for a low-level Query of `store` (merge into the call)."""
-    threshold = rules()[store.name].due_threshold(now)
-    return {
-        "FilterExpression": "attribute_not_exists(#ttl) OR #ttl > :now_ttl",
-        "ExpressionAttributeNames": {"#ttl": "expires_at"},
-        "ExpressionAttributeValues": {":now_ttl": {"N": str(threshold)}},
-    }
-
-
-def live_items(store: Store, items: Iterable[Mapping[str, Any]], now: datetime) -> list[Mapping[str, Any]]:
-    """Items fetched by key (GetItem/BatchGetItem take no filter), without those past retention."""
-    rule = rules()[store.name]
-    return [item for item in items if rule.is_live(item, now)]
+def is_expired(store: Store, item: Mapping[str, Any], now: datetime) -> bool:
+    """Past its retention at `now` but not removed yet (TTL is lazy, the sweep runs daily)."""
+    return not rules()[store.name].is_live(item, now)

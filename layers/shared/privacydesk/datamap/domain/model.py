@@ -1,7 +1,12 @@
 """The data map: every store that holds personal data, how to find a subject in it, and the
 rules for access, erasure and retention. Loaded from data/datamap.yaml and validated on first
-use in a container (and in the tests). Adding a store is a change to the YAML; a new *kind* of store also
-needs one connector class.
+use in a container (and in the tests).
+
+Each store names where it lives (`table` or `bucket`): the environment variable the functions read
+its name from, and what fills that variable in template.yaml: a table or bucket the template creates
+(`resource`) or one that already exists (`parameter`). tools/datamap_wiring.py writes the variables,
+parameters and IAM grants from this file, so adding a store is this YAML plus that generator's
+output; a new *kind* of store also needs one adapter (datamap/adapters/store_registry.py).
 """
 
 from __future__ import annotations
@@ -85,7 +90,9 @@ class Aggregation(_Strict):
     granularity: Literal["month"] = "month"
     item_prefix: str  # sort-key prefix of the summary rows, e.g. "aggregate#" -> "aggregate#2026-11"
     counters: list[str]  # numeric attributes of a summary row
-    written: Literal["with_each_row"] = "with_each_row"  # see retention/domain/schedule.py for why not at sweep time
+    written: Literal["with_each_row"] = (
+        "with_each_row"  # see datamap/domain/retention_schedule.py for why not at sweep time
+    )
 
 
 class Retention(_Strict):
@@ -101,12 +108,41 @@ class Retention(_Strict):
     aggregate: Aggregation | None = None
 
 
+class Location(_Strict):
+    """Where a store's table or bucket is. Its name reaches the functions in `env`; template.yaml
+    fills that from a table or bucket it creates (`resource`, a logical id) or from a parameter
+    naming one that already exists (`parameter`, with `default` as its default value)."""
+
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    resource: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")
+    parameter: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")
+    default: str | None = None  # parameter only: its default value (the stand-in creates it)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Location:
+        if (self.resource is None) == (self.parameter is None):
+            raise ValueError(f"{self.env}: a location names either resource or parameter")
+        if self.default is not None and self.parameter is None:
+            raise ValueError(f"{self.env}: only a parameter has a default")
+        return self
+
+    @property
+    def existing(self) -> bool:
+        """A table or bucket PrivacyDesk does not create (named by a template parameter)."""
+        return self.parameter is not None
+
+    @property
+    def template_name(self) -> str:
+        """The logical id or parameter whose `Ref` is the table or bucket name."""
+        return self.resource or self.parameter or ""
+
+
 class LinkedObjects(_Strict):
     """S3 objects that go when an item goes (retention, TTL and erasure): the one object an item
     attribute names (`key_attribute`), or every object under a prefix filled from the item
     (`prefix`, e.g. an account's documents under "sender-id/{account_id}/")."""
 
-    bucket_setting: str  # Settings attribute naming the bucket
+    bucket_store: str  # the data map's s3 store whose bucket holds the objects
     key_attribute: str | None = None  # the item attribute holding the object key
     prefix: str | None = None  # a key prefix with {attribute} placeholders
 
@@ -150,8 +186,8 @@ class Store(_Strict):
     kind: Literal["dynamodb", "s3"]
     category: Category
     description: str
-    table_setting: str | None = None  # Settings attribute naming the table (dynamodb)
-    bucket_setting: str | None = None  # Settings attribute naming the bucket (s3)
+    table: Location | None = None  # dynamodb
+    bucket: Location | None = None  # s3
     prefix: str | None = None  # s3: key prefix, may contain {account_id}
     key_attributes: list[str] = Field(default_factory=list)  # dynamodb: hash (and range) key names
     lookups: list[SubjectLookup]
@@ -170,10 +206,14 @@ class Store(_Strict):
 
     @model_validator(mode="after")
     def _located(self) -> Store:
-        if self.kind == "dynamodb" and not (self.table_setting and self.key_attributes):
-            raise ValueError(f"{self.name}: a dynamodb store needs table_setting and key_attributes")
-        if self.kind == "s3" and not (self.bucket_setting and self.prefix is not None):
-            raise ValueError(f"{self.name}: an s3 store needs bucket_setting and prefix")
+        if self.kind == "dynamodb" and not (self.table and self.key_attributes and self.bucket is None):
+            raise ValueError(f"{self.name}: a dynamodb store needs table and key_attributes (and no bucket)")
+        if self.kind == "s3" and not (self.bucket and self.prefix and self.table is None):
+            raise ValueError(f"{self.name}: an s3 store needs bucket and a non-empty prefix (and no table)")
+        if self.kind == "s3":
+            unfilled = [x.key.value for x in self.lookups if "{" + x.key.value + "}" not in (self.prefix or "")]
+            if unfilled:  # a prefix no lookup fills would list every subject's objects
+                raise ValueError(f"{self.name}: the prefix has no placeholder for lookups {unfilled}")
         unknown = set(self.erasure.fields) - set(self.fields)
         if unknown:
             raise ValueError(f"{self.name}: erasure fields not in fields: {sorted(unknown)}")
@@ -208,6 +248,14 @@ class Store(_Strict):
             raise ValueError(f"{self.name}: an identifier cannot be kept, even generalised: {sorted(generalised)}")
 
     @property
+    def location(self) -> Location:
+        """Its table (dynamodb) or bucket (s3)."""
+        found = self.table or self.bucket
+        if found is None:  # a kind reached another way (see DataMap.located)
+            raise ValueError(f"{self.name} names no table or bucket")
+        return found
+
+    @property
     def anonymizes(self) -> bool:
         return ErasureMethod.ANONYMIZE in (self.erasure.method, self.retention.method)
 
@@ -239,7 +287,20 @@ class DataMap(_Strict):
         names = [s.name for s in self.stores]
         if len(names) != len(set(names)):
             raise ValueError("store names must be unique")
+        variables = [s.location.env for s in self.located]
+        if len(variables) != len(set(variables)):
+            raise ValueError("each store needs its own environment variable")
+        buckets = {s.name for s in self.stores if s.kind == "s3"}
+        for store in self.stores:
+            unknown = {link.bucket_store for link in store.linked_objects} - buckets
+            if unknown:
+                raise ValueError(f"{store.name}: linked objects name no s3 store of the data map: {sorted(unknown)}")
         return self
+
+    @property
+    def located(self) -> list[Store]:
+        """The stores that live in a table or bucket (every kind but those reached another way)."""
+        return [s for s in self.stores if s.table or s.bucket]
 
     def store(self, name: str) -> Store:
         return next(s for s in self.stores if s.name == name)

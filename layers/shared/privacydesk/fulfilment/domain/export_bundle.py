@@ -22,7 +22,7 @@ from typing import IO, Any
 from privacydesk.datamap.domain.model import Category, DataMap, Store
 from privacydesk.datamap.domain.ports import StoreConnector
 from privacydesk.requests.domain.model import PrivacyRequest
-from privacydesk.subjects.domain.subjects import Match, SubjectIds, found_twice, matches
+from privacydesk.subjects.domain.subjects import Match, SubjectIds, excluded, matches
 
 CATEGORY_TEXT = {
     Category.PERSONAL: "Personal data: who you are and how to reach you.",
@@ -80,7 +80,7 @@ def _write_store(
             for match in matches(store, ids):
                 for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch):
                     for item in page:
-                        if found_twice(store, match, ids, item):
+                        if excluded(store, match, ids, item):
                             continue
                         view = item_view(store, match, item)
                         text.write(("\n  " if result.records == 0 else ",\n  ") + json.dumps(view, ensure_ascii=False))

@@ -19,6 +19,7 @@ from privacydesk.datamap.domain.anonymization import AnonymizationRule, owner_ru
 from privacydesk.datamap.domain.corrections import validated_corrections
 from privacydesk.datamap.domain.model import ErasureMethod, Store, SubjectKey
 from privacydesk.datamap.domain.ports import StoreConnector
+from privacydesk.datamap.domain.store_errors import StoreMisconfigured
 from privacydesk.fulfilment.domain import export_links
 from privacydesk.fulfilment.domain.export_bundle import write_bundle
 from privacydesk.fulfilment.domain.ports import FulfilmentServices
@@ -35,7 +36,7 @@ from privacydesk.subjects.domain.subjects import (
     Match,
     SubjectIds,
     erase_last,
-    found_twice,
+    excluded,
     matches,
     owner_attribute,
     resolve_proven,
@@ -135,6 +136,8 @@ def _record_failure(
 ) -> None:
     final = attempt >= max_attempts
     failure = {"attempt": attempt, "error": type(error).__name__, "store": getattr(error, "store", None)}
+    if isinstance(error, StoreMisconfigured):  # the operator's fix is in the message (no personal data in it)
+        failure["detail"] = error.detail
 
     def failed(current: PrivacyRequest) -> PrivacyRequest:
         if not final or current.status != RequestStatus.IN_PROGRESS:
@@ -268,7 +271,7 @@ def _erase_store(
     reason = _kept_reason(store, ids, holds)
     for match in matches(store, ids):
         for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch, include_expired=True):
-            items = [item for item in page if not found_twice(store, match, ids, item)]
+            items = [item for item in page if not excluded(store, match, ids, item)]
             if reason:
                 counts["kept"] += len(items)
                 continue
@@ -301,7 +304,7 @@ def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds
             rule = _anonymization(store, match)
             for page in connector.pages(match.lookup, match.value, now_epoch=now_epoch, include_expired=True):
                 for item in page:
-                    if found_twice(store, match, ids, item) or _held_by_owner(store, match, item, holds):
+                    if excluded(store, match, ids, item) or _held_by_owner(store, match, item, holds):
                         continue
                     # Found under the subject's own key: still linkable, whatever fields it lost.
                     if rule is None or rule.rekey or any(name in item for name in rule.fields):

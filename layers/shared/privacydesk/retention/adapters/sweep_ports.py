@@ -9,14 +9,14 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
+from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
+from privacydesk.datamap.adapters.locations import physical_name
 from privacydesk.datamap.adapters.retention_fields import bucket_for
-from privacydesk.datamap.adapters.store_items import StoreTable
-from privacydesk.datamap.domain.model import Store
+from privacydesk.datamap.domain.model import Store, load_datamap
+from privacydesk.datamap.domain.retention_schedule import Checkpoint
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.dynamo import condition_failed, table
 from privacydesk.kernel.object_store import S3ObjectStore
-from privacydesk.kernel.settings import get_settings
-from privacydesk.retention.domain.schedule import Checkpoint
 from privacydesk.subjects.adapters.legal_holds import HoldRepository
 
 
@@ -113,12 +113,11 @@ class SweepPorts:
         self.holds = HoldRepository()
         self.objects = S3ObjectStore()
 
-    def store(self, store: Store) -> StoreTable:
-        return StoreTable(store)
+    def store(self, store: Store) -> DynamoDbStore:
+        return DynamoDbStore(store)
 
-    def bucket_name(self, setting: str) -> str:
-        name: str = getattr(get_settings(), setting)
-        return name
+    def bucket_name(self, store: str) -> str:
+        return physical_name(load_datamap().store(store))
 
     def bucket_of(self, day: date, key: dict[str, Any], store: Store) -> str:
         return bucket_for(store, key, day)

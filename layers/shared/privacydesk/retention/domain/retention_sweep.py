@@ -25,38 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from privacydesk.datamap.domain import retention_schedule as retention
 from privacydesk.datamap.domain.model import DataMap, ErasureMethod, Store
-from privacydesk.retention.domain import schedule as retention
+from privacydesk.datamap.domain.ports import StoreAccess
 
 MAX_BATCH = 25  # BatchWriteItem's limit
 # Longer than the sweep function's Timeout (900 s in template.yaml): a holder that crashed or timed
 # out without releasing frees the lease by itself this long after taking it.
 LEASE_SECONDS = 960
-
-
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    next_key: str | None
-
-
-@dataclass
-class DeleteOutcome:
-    deleted: int
-    calls: int
-    failed_keys: list[dict[str, Any]]
-
-
-class StoreAccess(Protocol):
-    """One store's table (datamap.adapters.store_items.StoreTable implements it)."""
-
-    def key_of(self, item: dict[str, Any]) -> dict[str, Any]: ...
-    def expired_page(self, bucket: str, threshold: int, start_key: str | None, limit: int) -> Page: ...
-    def get_many(self, keys: list[dict[str, Any]], attributes: list[str]) -> tuple[list[dict[str, Any]], int]: ...
-    def delete_items(self, keys: list[dict[str, Any]]) -> DeleteOutcome: ...
-    def anonymize(self, item: dict[str, Any], threshold: int) -> bool: ...
-    def set_expiry(self, key: dict[str, Any], fields: dict[str, Any] | None) -> bool: ...
-    def move_to_bucket(self, key: dict[str, Any], bucket: str) -> bool: ...
 
 
 class Checkpoints(Protocol):
@@ -89,7 +65,7 @@ class Ports(Protocol):
     def objects(self) -> Objects: ...
 
     def store(self, store: Store) -> StoreAccess: ...
-    def bucket_name(self, setting: str) -> str: ...
+    def bucket_name(self, store: str) -> str: ...  # the bucket of the data map's s3 store `store`
     def bucket_of(self, day: date, key: dict[str, Any], store: Store) -> str: ...
 
 
@@ -303,7 +279,7 @@ class _StoreSweep:
         for item in items:
             self.report.write_calls += 1
             try:
-                done = self.access.anonymize(item, self.threshold)
+                done = self.access.anonymize_expired(item, self.threshold)
             except Exception:  # noqa: BLE001 - counted and retried next run
                 failed.append(self.access.key_of(item))
                 continue
@@ -319,7 +295,7 @@ class _StoreSweep:
             location = link.location(item)
             if location is None:
                 continue
-            bucket = self.ports.bucket_name(link.bucket_setting)
+            bucket = self.ports.bucket_name(link.bucket_store)
             key, exact = location
             objects = self.ports.objects
             removed += objects.delete_object(bucket, key) if exact else objects.delete_all_versions(bucket, key)

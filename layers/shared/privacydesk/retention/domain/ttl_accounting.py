@@ -26,13 +26,13 @@ class TtlBatch:
     day: date
     first_sequence: int
     item_keys: list[str] = field(default_factory=list)
-    linked: list[tuple[str, str, bool]] = field(default_factory=list)  # (bucket setting, key or prefix, exact)
+    linked: list[tuple[str, str, bool]] = field(default_factory=list)  # (s3 store, key or prefix, exact)
 
 
 class AccountingPorts(Protocol):
     def record(self, batch: TtlBatch, now: datetime) -> None: ...
-    def delete_object(self, bucket_setting: str, key: str) -> int: ...
-    def delete_prefix(self, bucket_setting: str, prefix: str) -> int: ...
+    def delete_object(self, bucket_store: str, key: str) -> int: ...
+    def delete_prefix(self, bucket_store: str, prefix: str) -> int: ...
 
 
 def is_ttl_deletion(record: Mapping[str, Any]) -> bool:
@@ -75,7 +75,7 @@ def group(records: list[Mapping[str, Any]], stores_by_table: Mapping[str, Store]
         for link in store.linked_objects:
             location = link.location({name: _scalar(old[name]) for name in link.attributes if name in old})
             if location is not None:
-                batch.linked.append((link.bucket_setting, *location))
+                batch.linked.append((link.bucket_store, *location))
     return list(batches.values())
 
 
@@ -85,10 +85,10 @@ def account(
     """Remove what TTL-deleted items linked to, then record the deletions. Idempotent per batch."""
     batches = group(records, stores_by_table)
     for batch in batches:
-        for bucket_setting, key, exact in batch.linked:
+        for bucket_store, key, exact in batch.linked:
             if exact:
-                ports.delete_object(bucket_setting, key)
+                ports.delete_object(bucket_store, key)
             else:
-                ports.delete_prefix(bucket_setting, key)
+                ports.delete_prefix(bucket_store, key)
         ports.record(batch, now)
     return batches

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.audit.adapters import retention_audit
+from privacydesk.datamap.adapters.locations import physical_name
 from privacydesk.datamap.adapters.reference_stores import EXPIRY_SHARDS
 from privacydesk.datamap.adapters.retention_fields import rules
 from privacydesk.datamap.domain.model import Store, load_datamap
@@ -128,16 +129,16 @@ class _AccountingPorts:
     def record(self, batch: ttl_accounting.TtlBatch, now: datetime) -> None:
         retention_audit.record_ttl_deletions(batch.store, batch.day, batch.first_sequence, batch.item_keys, now)
 
-    def delete_object(self, bucket_setting: str, key: str) -> int:
-        return self.objects.delete_object(getattr(get_settings(), bucket_setting), key)
+    def delete_object(self, bucket_store: str, key: str) -> int:
+        return self.objects.delete_object(physical_name(load_datamap().store(bucket_store)), key)
 
-    def delete_prefix(self, bucket_setting: str, prefix: str) -> int:
-        return self.objects.delete_all_versions(getattr(get_settings(), bucket_setting), prefix)
+    def delete_prefix(self, bucket_store: str, prefix: str) -> int:
+        return self.objects.delete_all_versions(physical_name(load_datamap().store(bucket_store)), prefix)
 
 
 def stores_by_table() -> Mapping[str, Store]:
-    settings = get_settings()
-    return {getattr(settings, s.table_setting): s for s in load_datamap().stores if s.table_setting}
+    """Table name -> data-map store, for the DynamoDB stores this function was deployed with."""
+    return {physical_name(s): s for s in load_datamap().stores if s.kind == "dynamodb"}
 
 
 def account_ttl_deletions(records: list[Mapping[str, Any]], now: datetime) -> dict[str, int]:

@@ -23,8 +23,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
 from privacydesk.datamap.adapters.retention_fields import retention_fields
-from privacydesk.datamap.adapters.store_items import StoreTable
 from privacydesk.datamap.domain.model import Store
 from privacydesk.kernel.dynamo import table, transaction_condition_failed
 from privacydesk.kernel.errors import Conflict
@@ -123,11 +123,11 @@ class SubjectItems:
     """A subject's items in one store, found through the store's account-id lookup."""
 
     def keys_and_items(self, store: Store, account_id: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        yield from StoreTable(store).subject_items(account_id)
+        yield from DynamoDbStore(store).subject_items(account_id)
 
     def set_expiry(self, store: Store, key: dict[str, Any], fields: dict[str, Any] | None) -> bool:
         """Write (or with None, remove) expires_at and expiry_bucket on an existing item."""
-        return StoreTable(store).set_expiry(key, fields)
+        return DynamoDbStore(store).set_expiry(key, fields)
 
     def expiry_for(self, store: Store, item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         return retention_fields(store, item, now=now)

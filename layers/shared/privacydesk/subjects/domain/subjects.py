@@ -110,23 +110,26 @@ def owner_attribute(store: Store) -> str | None:
 
 
 def matches(store: Store, ids: SubjectIds) -> Iterator[Match]:
-    """Owner lookups apply to account holders only; recipient lookups to anyone with a phone."""
+    """Every lookup the store has for an identifier the subject holds, account or not: a person who
+    never had an account (a support correspondent, a guest) is found by their proven email or phone."""
     for lookup in store.lookups:
-        if lookup.role == "owner" and not ids.account_id:
-            continue
         for value in ids.values(lookup.key):
             yield Match(lookup, value)
 
 
-def found_twice(store: Store, match: Match, ids: SubjectIds, item: dict[str, Any]) -> bool:
-    """An item that a later lookup finds again (the owner lookup already covered it): skipped,
-    without remembering keys, so memory stays flat however many items there are."""
+def excluded(store: Store, match: Match, ids: SubjectIds, item: dict[str, Any]) -> bool:
+    """An item this match finds but must not act on, decided without remembering keys (memory stays
+    flat however many items there are):
+    - found again: the account lookup already covered an item the subject's account owns;
+    - another account's: an email or phone lookup finds an item an account owns. Only a proven
+      email reaches an account (requests.domain.scope), and through the account lookup, never a contact's.
+    Items no account owns (a correspondent's ticket) are the contact's own."""
     owner = owner_attribute(store)
-    if not ids.account_id or owner is None:
+    if owner is None or (match.lookup.key == SubjectKey.ACCOUNT_ID and match.lookup.role == "owner"):
         return False
-    if match.lookup.key == SubjectKey.ACCOUNT_ID and match.lookup.role == "owner":
-        return False
-    return item.get(owner) == ids.account_id
+    if match.as_recipient:  # someone else's record of a message to the subject: theirs to see, found once
+        return bool(ids.account_id) and item.get(owner) == ids.account_id
+    return bool(item.get(owner))
 
 
 def erase_last(store: Store) -> bool:

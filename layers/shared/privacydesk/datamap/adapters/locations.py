@@ -1,0 +1,31 @@
+"""Where a data-map store's table or bucket is, at run time: the variable its `Location` names.
+
+template.yaml sets the variable (tools/datamap_wiring.py writes it) from a table or bucket the
+template creates, or from a parameter naming one that already exists, by name or by ARN.
+"""
+
+from __future__ import annotations
+
+import os
+
+from privacydesk.datamap.domain.model import Store
+from privacydesk.datamap.domain.store_errors import StoreMisconfigured
+
+
+def name_from_arn(value: str) -> str:
+    """A table or bucket name, given its name or its ARN (arn:...:table/<name>, arn:aws:s3:::<name>)."""
+    if not value.startswith("arn:"):
+        return value
+    resource = value.split(":", 5)[-1]
+    return resource.removeprefix("table/").split("/", 1)[0]
+
+
+def physical_name(store: Store) -> str:
+    """The table (dynamodb) or bucket (s3) name the function was deployed with."""
+    variable = store.location.env
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise StoreMisconfigured(
+            store.name, f"{variable} is not set: run tools/datamap_wiring.py and deploy the template it wrote"
+        )
+    return name_from_arn(value)

@@ -1,0 +1,80 @@
+"""Stores the company had before PrivacyDesk, created OUTSIDE template.yaml (as on a real account).
+
+The data map names them by template parameter (`parameter` locations: support tickets, support
+attachments); the stand-in creates a table and a bucket under each parameter's default name, with
+plain boto3, so fulfilment, retention and legal holds reach them exactly as they would an existing
+store on AWS. A table is made the way the README's "Adding a store" asks of an existing one: its
+key and lookup indexes as the data map says, the sparse by_expiry index, TTL on `expires_at`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from local import sam_template
+from privacydesk.datamap.domain.model import Store, load_datamap
+from privacydesk.kernel.aws import client
+
+EXPIRY_INDEX = {
+    "IndexName": "by_expiry",
+    "KeySchema": [
+        {"AttributeName": "expiry_bucket", "KeyType": "HASH"},
+        {"AttributeName": "expires_at", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "KEYS_ONLY"},
+}
+
+
+def table_definition(store: Store, name: str) -> dict[str, Any]:
+    """CreateTable parameters for a data-map DynamoDB store, keyed and indexed as the data map says."""
+    key_types = ["HASH", "RANGE"][: len(store.key_attributes)]
+    attributes = dict.fromkeys(store.key_attributes, "S")
+    indexes = [EXPIRY_INDEX]
+    for lookup in store.lookups:
+        if lookup.index:
+            attributes[lookup.attribute] = "S"
+            indexes.append(
+                {
+                    "IndexName": lookup.index,
+                    "KeySchema": [{"AttributeName": lookup.attribute, "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            )
+    attributes.update({"expiry_bucket": "S", "expires_at": "N"})
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": a, "KeyType": k} for a, k in zip(store.key_attributes, key_types, strict=True)],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t in attributes.items()],
+        "GlobalSecondaryIndexes": indexes,
+    }
+
+
+def create_existing_stores() -> dict[str, str]:
+    """Create every `parameter` store of the data map under its parameter's default name, if absent,
+    wherever the seed writes. Returns store name -> table or bucket name."""
+    dynamodb, s3 = client("dynamodb"), client("s3")
+    region = dynamodb.meta.region_name
+    defaults = sam_template.parameter_defaults()
+    created: dict[str, str] = {}
+    for store in load_datamap().stores:
+        location = store.location
+        if not location.parameter:
+            continue
+        name = str(defaults[location.parameter])
+        try:
+            if store.kind == "dynamodb":
+                dynamodb.create_table(**table_definition(store, name))
+                dynamodb.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+                )
+            elif store.kind == "s3":
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("ResourceInUseException", "BucketAlreadyOwnedByYou"):
+                raise
+        created[store.name] = name
+    return created

@@ -1,0 +1,170 @@
+"""Adding a store is the data map: every store of it is wired in template.yaml (its table or bucket,
+its variable, its grants for fulfilment, retention and holds), and a store that is not fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local import sam_template
+from privacydesk.datamap.adapters.dynamodb_store import shape_problems
+from privacydesk.datamap.adapters.locations import name_from_arn, physical_name
+from privacydesk.datamap.domain.model import DataMap, Store, load_datamap
+from privacydesk.datamap.domain.store_errors import StoreMisconfigured
+from tools import datamap_wiring
+
+pytestmark = pytest.mark.unit
+
+DATAMAP = load_datamap()
+TEXT = datamap_wiring.TEMPLATE.read_text(encoding="utf-8")
+TEMPLATE = sam_template.load()
+RESOURCES = TEMPLATE["Resources"]
+FUNCTIONS = sam_template.functions()
+STORE_FUNCTIONS = ["FulfilmentFunction", "RetentionSweepFunction", "AdminApiFunction", "RetentionTtlAccountingFunction"]
+
+
+def _with_store(**changes: Any) -> DataMap:
+    """The data map plus one store a newcomer added (a copy of technical_events, renamed)."""
+    base = DATAMAP.store("technical_events").model_dump()
+    added = Store.model_validate({**base, "name": "call_recordings", **changes})
+    return DATAMAP.model_copy(update={"stores": [*DATAMAP.stores, added]})
+
+
+def _policy_text(function: str) -> str:
+    """Every statement the generated policies attach to this function's role, as YAML-ish text."""
+    return "\n".join(
+        str(resource["Properties"]["PolicyDocument"])
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+    )
+
+
+def test_the_template_is_wired_for_every_store_of_the_data_map():
+    assert datamap_wiring.apply(TEXT, DATAMAP) == TEXT, "run `make datamap-wiring` and commit template.yaml"
+
+
+def test_a_store_added_to_the_data_map_without_rewiring_fails_the_check():
+    added = _with_store(table={"env": "CALL_RECORDINGS_TABLE", "parameter": "CallRecordingsTable"})
+    rewired = datamap_wiring.apply(TEXT, added)
+    assert rewired != TEXT
+    assert "CALL_RECORDINGS_TABLE: !Ref CallRecordingsTable" in rewired
+    assert "  CallRecordingsTable:\n    Type: String" in rewired
+    assert "table/${CallRecordingsTable}" in rewired
+
+
+@pytest.mark.parametrize("store", DATAMAP.located, ids=lambda s: s.name)
+def test_every_function_that_reaches_stores_gets_each_stores_variable(store: Store):
+    location = store.location
+    for function in STORE_FUNCTIONS:
+        variables = FUNCTIONS[function].environment
+        assert variables.get(location.env) == {"Ref": location.template_name}, f"{function} lacks {location.env}"
+    if location.existing:
+        assert location.parameter in TEMPLATE["Parameters"]
+        assert location.parameter not in RESOURCES, "an existing store is not created by the template"
+    else:
+        assert RESOURCES[location.template_name]["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
+
+
+@pytest.mark.parametrize("store", DATAMAP.located, ids=lambda s: s.name)
+def test_fulfilment_may_read_and_erase_every_store(store: Store):
+    granted = _policy_text("FulfilmentFunction")
+    name = store.location.template_name
+    assert name in granted, f"fulfilment has no grant on {store.name}"
+
+
+@pytest.mark.parametrize("store", [s for s in DATAMAP.stores if s.kind == "dynamodb"], ids=lambda s: s.name)
+def test_the_sweep_may_query_every_tables_expiry_index(store: Store):
+    granted = _policy_text("RetentionSweepFunction")
+    name = store.location.template_name
+    index = f"${{{name}.Arn}}/index/by_expiry" if store.location.resource else f"table/${{{name}}}/index/by_expiry"
+    assert index in granted
+
+
+@pytest.mark.parametrize(
+    "store", [s for s in DATAMAP.stores if s.kind == "dynamodb" and s.owner_lookup], ids=lambda s: s.name
+)
+def test_legal_holds_may_switch_the_expiry_of_every_owned_store(store: Store):
+    assert store.location.template_name in _policy_text("AdminApiFunction")
+
+
+@pytest.mark.parametrize("store", [s for s in DATAMAP.stores if s.table and s.table.resource], ids=lambda s: s.name)
+def test_every_table_the_template_creates_streams_its_ttl_deletions_to_the_accounting_function(store: Store):
+    streams = [
+        event["Properties"]["Stream"]
+        for event in RESOURCES["RetentionTtlAccountingFunction"]["Properties"]["Events"].values()
+        if event["Type"] == "DynamoDB"
+    ]
+    assert {"Fn::GetAtt": [store.location.template_name, "StreamArn"]} in streams
+
+
+def test_reference_models_read_the_variable_the_data_map_names(monkeypatch: pytest.MonkeyPatch):
+    from privacydesk.datamap.adapters.reference_stores import STORE_OF_MODEL
+    from privacydesk.kernel.dynamo import bind_tables
+
+    for store_name in STORE_OF_MODEL.values():
+        monkeypatch.setenv(DATAMAP.store(store_name).location.env, f"probe-{store_name}")
+    try:
+        bind_tables()
+        assert {model.Meta.table_name for model in STORE_OF_MODEL} == {f"probe-{n}" for n in STORE_OF_MODEL.values()}
+    finally:
+        monkeypatch.undo()
+        bind_tables()
+
+
+def test_an_unset_store_variable_is_named_in_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    store = DATAMAP.store("support_tickets")
+    monkeypatch.delenv(store.location.env, raising=False)
+    with pytest.raises(StoreMisconfigured) as error:
+        physical_name(store)
+    assert error.value.store == "support_tickets"
+    assert "SUPPORT_TICKETS_TABLE is not set" in str(error.value)
+
+
+def test_an_existing_store_may_be_named_by_arn():
+    assert name_from_arn("arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets") == "tickets"
+    assert name_from_arn("arn:aws:s3:::support-files") == "support-files"
+    assert name_from_arn("tickets") == "tickets"
+
+
+def _description(keys: list[str], indexes: dict[str, str]) -> dict[str, Any]:
+    return {
+        "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ["HASH", "RANGE"], strict=False)],
+        "GlobalSecondaryIndexes": [
+            {"IndexName": name, "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}]}
+            for name, attribute in indexes.items()
+        ],
+    }
+
+
+def test_a_table_shaped_as_the_data_map_says_has_no_problems():
+    store = DATAMAP.store("support_tickets")
+    assert shape_problems(store, _description(["ticket_id"], {"by_account": "account_id", "by_email": "email"})) == []
+
+
+def test_a_missing_lookup_index_is_named():
+    store = DATAMAP.store("support_tickets")
+    problems = shape_problems(store, _description(["ticket_id"], {"by_account": "account_id"}))
+    assert problems == ["the email lookup's index by_email does not exist"]
+
+
+def test_a_wrong_key_schema_is_named():
+    store = DATAMAP.store("support_tickets")
+    problems = shape_problems(store, _description(["id"], {"by_account": "account_id", "by_email": "mail"}))
+    assert problems == [
+        "its key is ['id'], the data map says ['ticket_id']",
+        "index by_email is keyed by mail, not email",
+    ]
+
+
+def test_a_store_that_names_no_table_is_refused_by_the_data_map():
+    base = DATAMAP.store("technical_events").model_dump()
+    with pytest.raises(ValueError, match="needs table and key_attributes"):
+        Store.model_validate({**base, "table": None})
+
+
+def test_a_linked_object_must_name_an_s3_store_of_the_data_map():
+    accounts = DATAMAP.store("accounts").model_dump()
+    accounts["linked_objects"] = [{"bucket_store": "nowhere", "prefix": "x/{account_id}/"}]
+    with pytest.raises(ValueError, match="linked objects name no s3 store"):
+        DataMap.model_validate({"version": "t", "stores": [accounts]})

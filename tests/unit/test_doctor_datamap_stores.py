@@ -1,0 +1,72 @@
+"""`privacydesk doctor` names a data-map store that is missing or shaped unlike the data map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local.existing_stores import table_definition
+from privacydesk.datamap.domain.model import load_datamap
+from privacydesk.ops.doctor import StackFacts, check_datamap_stores
+
+pytestmark = pytest.mark.unit
+
+DATAMAP = load_datamap()
+
+
+class FakeDynamoDb:
+    def __init__(self, tables: dict[str, dict[str, Any]]) -> None:
+        self.tables = tables
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        if TableName not in self.tables:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTable")
+        return {"Table": self.tables[TableName]}
+
+
+class FakeS3:
+    def head_bucket(self, Bucket: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        return {}
+
+
+def _stack(tables: dict[str, dict[str, Any]]) -> StackFacts:
+    physical = {s.location.resource: f"stack-{s.name}" for s in DATAMAP.stores if s.location.resource}
+    parameters = {s.location.parameter: f"company-{s.name}" for s in DATAMAP.stores if s.location.parameter}
+    clients: dict[str, Any] = {"dynamodb": FakeDynamoDb(tables), "s3": FakeS3()}
+    return StackFacts("privacydesk", "ap-southeast-1", parameters, physical, clients.__getitem__)
+
+
+def _as_created(name_of: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {name: table_definition(DATAMAP.store(store), name) for store, name in name_of.items()}
+
+
+def _names() -> dict[str, str]:
+    return {
+        s.name: (f"stack-{s.name}" if s.location.resource else f"company-{s.name}")
+        for s in DATAMAP.stores
+        if s.kind == "dynamodb"
+    }
+
+
+def test_stores_keyed_and_indexed_as_the_data_map_says_pass():
+    finding = check_datamap_stores(_stack(_as_created(_names())))
+    assert finding.status == "ok"
+
+
+def test_an_existing_table_without_its_lookup_index_is_named():
+    tables = _as_created(_names())
+    tickets = tables["company-support_tickets"]
+    tickets["GlobalSecondaryIndexes"] = [i for i in tickets["GlobalSecondaryIndexes"] if i["IndexName"] != "by_email"]
+    finding = check_datamap_stores(_stack(tables))
+    assert finding.status == "action"
+    assert finding.detail == (
+        "support_tickets: table company-support_tickets: the email lookup's index by_email does not exist"
+    )
+
+
+def test_a_missing_existing_table_is_named():
+    tables = _as_created({k: v for k, v in _names().items() if k != "support_tickets"})
+    finding = check_datamap_stores(_stack(tables))
+    assert finding.detail == "support_tickets: company-support_tickets does not exist"
