@@ -7,6 +7,7 @@ next audit event of its hash chain (and, for verification, the challenge marked 
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from privacydesk.clock import utc_now
 from privacydesk.dal.base import table, transaction_condition_failed
 from privacydesk.dal.outbox import OutboxRecord, outbox_record
 from privacydesk.logic.deadline_monitor import MonitorRules
@@ -275,9 +277,11 @@ class RequestRepository:
         details: dict[str, Any] | None = None,
         use_challenge: bool = False,
         outbox: Consequences | None = None,
+        challenge: VerificationChallenge | None = None,
     ) -> PrivacyRequest:
         """Apply a pure change (which checks its own rules) as one audited, conditional write,
-        with the consequences `outbox` derives from the changed request in the same transaction."""
+        with the consequences `outbox` derives from the changed request in the same transaction
+        (and a renewed `challenge`, whose message is among them: the deadline monitor's reminder)."""
         try:
             record = RequestRecord.get(request_id, consistent_read=True)
         except RequestRecord.DoesNotExist as error:
@@ -304,6 +308,8 @@ class RequestRepository:
                         actions=[ChallengeRecord.used.set(True)],
                         condition=(ChallengeRecord.used == False),  # noqa: E712 - a DynamoDB condition
                     )
+                elif challenge is not None:
+                    tx.save(_challenge_record(challenge))
                 _save_outbox(tx, outbox(after) if outbox else [], event)
         except TransactWriteError as error:
             if not transaction_condition_failed(error):
@@ -358,8 +364,15 @@ class RequestRepository:
         except ChallengeRecord.DoesNotExist:
             return None
 
-    def replace_challenge(self, challenge: VerificationChallenge) -> None:
-        _challenge_record(challenge).save()
+    def replace_challenge(self, challenge: VerificationChallenge, outbox: list[OutboxItem] | None = None) -> None:
+        """A new challenge, with the outbox item that delivers its secret in the same transaction."""
+        if not outbox:
+            _challenge_record(challenge).save()
+            return
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(_challenge_record(challenge))
+            for item in numbered(outbox, f"{challenge.request_id}#challenge#{uuid.uuid4().hex[:12]}"):
+                tx.save(outbox_record(item, utc_now()), condition=OutboxRecord.outbox_id.does_not_exist())
 
     def count_failed_attempt(self, request_id: str) -> None:
         ChallengeRecord(token_id=request_id).update(actions=[ChallengeRecord.attempts.add(1)])
