@@ -1,4 +1,5 @@
-"""Requests, their audit trail and their verification challenges.
+"""Requests and their verification challenges; their audit trail is written through the audit
+capability (audit.adapters.audit_store), in the same transaction.
 
 A request is stored as its JSON document plus the attributes the indexes need. Every change is
 one transaction: the request written on the condition that its version did not move, plus the
@@ -20,13 +21,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from privacydesk.audit.adapters.audit_store import AuditTrailStore, save_in
+from privacydesk.audit.domain.trail import AuditEvent, next_event
 from privacydesk.clock import utc_now
 from privacydesk.dal.base import table, transaction_condition_failed
 from privacydesk.dal.outbox import OutboxRecord, outbox_record
 from privacydesk.logic.deadline_monitor import MonitorRules
 from privacydesk.logic.deadline_monitor import next_check_at as monitor_next_check_at
 from privacydesk.logic.errors import Conflict, NotFound
-from privacydesk.logic.lifecycle import AuditEvent, next_event
 from privacydesk.logic.tokens import VerificationChallenge
 from privacydesk.models.requests import PrivacyRequest, RequestStatus
 from privacydesk.requests.outbox import Consequences, OutboxItem, numbered
@@ -140,17 +142,6 @@ class RequestRecord(Model):
         return PrivacyRequest.model_validate({**self.document, "version": int(self.version)})
 
 
-@table("audit_table")
-class AuditRecord(Model):
-    class Meta:
-        table_name = "audit"
-
-    stream_id = UnicodeAttribute(hash_key=True)  # the request id
-    seq = NumberAttribute(range_key=True)
-    event = JSONAttribute()
-    expires_at = NumberAttribute(null=True)
-
-
 @table("tokens_table")
 class ChallengeRecord(Model):
     class Meta:
@@ -201,15 +192,6 @@ def _record_of(request: PrivacyRequest, audit: AuditEvent) -> RequestRecord:
     return record
 
 
-def audit_record(event: AuditEvent) -> AuditRecord:
-    return AuditRecord(
-        stream_id=event.request_id,
-        seq=event.seq,
-        event=event.model_dump(mode="json"),
-        expires_at=int((event.at + REQUEST_RECORD_RETENTION + timedelta(days=30)).timestamp()),
-    )
-
-
 def _save_outbox(tx: TransactWrite, items: list[OutboxItem], event: AuditEvent) -> None:
     """Outbox items named by the audit event they follow: a retried transaction cannot add a copy."""
     for item in numbered(items, f"{event.request_id}#{event.seq:06d}"):
@@ -244,7 +226,7 @@ class RequestRepository:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(request, event), condition=RequestRecord.request_id.does_not_exist())
-                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                save_in(tx, event)
                 if challenge:
                     tx.save(_challenge_record(challenge))
                 _save_outbox(tx, outbox or [], event)
@@ -301,7 +283,7 @@ class RequestRepository:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(after, event), condition=RequestRecord.version == before.version)
-                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                save_in(tx, event)
                 if use_challenge:
                     tx.update(
                         ChallengeRecord(token_id=request_id),
@@ -355,7 +337,7 @@ class RequestRepository:
         return found
 
     def audit_trail(self, request_id: str) -> list[AuditEvent]:
-        return [AuditEvent.model_validate(r.event) for r in AuditRecord.query(request_id, consistent_read=True)]
+        return AuditTrailStore().events(request_id)
 
     # -- verification challenges
     def challenge(self, request_id: str) -> VerificationChallenge | None:

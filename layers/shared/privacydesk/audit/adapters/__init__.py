@@ -1,0 +1,1 @@
+"""The AuditTable: the one PynamoDB model of it, and its writes and reads."""
