@@ -296,14 +296,6 @@ def reminder(
     return renewed_challenge(request, now, services, previous=current)
 
 
-def resend_verification(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    """A reminder committed on its own (the challenge and its message in one transaction)."""
-    renewal = reminder(request, now, services)
-    if renewal is not None:
-        services.requests.replace_challenge(renewal[0], outbox=[renewal[1]])
-        services.sent.append(renewal[1].notice)
-
-
 def _channel_of(method: str) -> str:
     return "email" if method == "email_link" else "sms"
 
