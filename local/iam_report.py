@@ -25,8 +25,6 @@ JUSTIFIED: dict[str, str] = {
     "RequestOutboxFunction:*/KeepFailedRecords": "the stream event source's on-failure destination (Lambda service)",
     "AdminApiFunction:*/TextReissuedExportLink": "a reissued link to a phone-verified requester; the SMS branch "
     "runs on the stand-in (tests/security), whose workers are not counted here",
-    "DeadlineMonitorFunction:*/SendReminderSms": "the reminder's fresh code to a phone-only requester; every other "
-    "text goes from the outbox, and no in-process test reaches the reminder of a phone-only request",
     "RetentionSweepFunction:*/ContinueWhenOutOfTime": "self-invocation only when a sweep runs out of time; "
     "a handler run under test finishes within its time",
 }

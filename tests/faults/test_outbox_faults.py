@@ -150,25 +150,52 @@ def test_submit_announces_request_received_after_the_bus_recovers(stack: Harness
     assert capture.about("request_id", request_id) == ["Request.Received"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 16 note): the verification secret is sent after the commit and never stored, and "
-    "a resubmission keeps the live challenge (issue 14), so a crash between the two leaves the link unsent "
-    "until the challenge expires and the reminder renews it",
-)
-def test_a_sandbox_dying_after_submit_commits_keeps_the_request_and_a_resubmission_sends_one_link(stack: Harness):
+def verification_links(stack: Harness, email: str) -> list[dict[str, Any]]:
+    return [m for m in stack.outbox(to=email) if "/privacy/verify?" in m["text"]]
+
+
+def test_a_sandbox_dying_after_submit_commits_still_sends_the_link_once_and_a_resubmission_adds_none(
+    stack: Harness,
+):
     email = unique_email("outbox-crash-submit")
     with inject(crash_after_commit(stack)), pytest.raises(SandboxCrash):
         submit(stack, type="access", email=email)
     again = submit(stack, type="access", email=email)  # the requester, seeing no reply, tries again
     assert again.status == 202, again.body
-    assert again.json()["duplicate"] is True
-    request_id = again.json()["request_id"]
+    (link,) = verification_links(stack, email)  # the committed link; the live challenge is not renewed
+    request_id = link["headers"]["X-PrivacyDesk-Request"]
     assert verify(stack, email, request_id).status == 200
     settle(stack)
     drain_fulfilment(stack)
     assert status_of(stack, request_id) == "completed"
     no_email_twice(stack, email, request_id)
+
+
+def outbox_items_of(stack: Harness, request_id: str) -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb", region_name=stack.stack.region).Table(stack.physical("OutboxTable"))
+    items: list[dict[str, Any]] = table.scan(ConsistentRead=True)["Items"]
+    return [item for item in items if item.get("request_id") == request_id]
+
+
+def test_the_outbox_holds_the_verification_link_only_until_it_is_delivered(stack: Harness):
+    email = unique_email("outbox-secret")
+    stack.delivers_outbox = False
+    try:
+        reply = submit(stack, type="delete", email=email)
+    finally:
+        stack.delivers_outbox = True
+    assert reply.status == 202, reply.body
+    request_id = str(reply.json()["request_id"])
+    assert verification_links(stack, email) == []  # nothing is sent by the request's own call
+    (waiting,) = [i for i in outbox_items_of(stack, request_id) if i["notice"] == "verification"]
+    assert "/privacy/verify?" in json.dumps(waiting["payload"], default=str)  # committed with the request
+    settle(stack)
+    token = verification_token(stack, email, request_id)
+    (delivered,) = [i for i in outbox_items_of(stack, request_id) if i["notice"] == "verification"]
+    assert delivered.get("delivered_at")
+    assert "payload" not in delivered
+    assert token not in json.dumps(delivered, default=str)
+    assert verify(stack, email, request_id, token).status == 200  # the delivered link still works
 
 
 # ---------------------------------------------------------------------------- verify
@@ -408,3 +435,58 @@ def test_the_dpos_answer_to_an_inquiry_is_sent_once_after_a_crash_right_after_th
     assert audit_actions(stack, request_id).count("completed") == 1
     assert subjects_about(stack, email, request_id).count("Your privacy request is complete") == 1
     no_email_twice(stack, email, request_id)
+
+
+# ---------------------------------------------------------------------------- the DPO's deadline notices
+DPO = "dpo@example.com"  # the DpoEmail parameter's default
+
+
+def dpo_notices_about(stack: Harness, request_id: str, kind: str) -> list[str]:
+    return [s for s in subjects_about(stack, DPO, request_id) if s.startswith(f"[{kind}]")]
+
+
+def _inquiry_nearing_its_acknowledgement() -> tuple[str, datetime]:
+    """An inquiry received Monday 1 March 2027, 09:00 Manila, and the moment its warning falls due
+    (75% of 48 business hours: Tuesday 21:00 Manila, 13:00 UTC)."""
+    received = datetime(2027, 3, 1, 1, tzinfo=UTC)
+    inquiry = stored(RequestType.INQUIRY, received, RequestStatus.RECEIVED, unique_email("outbox-warning"))
+    return inquiry.request_id, datetime(2027, 3, 2, 13, tzinfo=UTC)
+
+
+def test_the_dpo_gets_exactly_one_deadline_warning_although_ses_refused_it_at_first(stack: Harness):
+    request_id, due = _inquiry_nearing_its_acknowledgement()
+    with inject(MAIL_DOWN):
+        summary = _run_monitor_at(stack, due)  # the run commits the warning; SES is not its concern
+    assert request_id in summary["sent"]["acknowledge_warning"]
+    assert dpo_notices_about(stack, request_id, "deadline-warning") == []
+    settle(stack)
+    _run_monitor_at(stack, due + timedelta(hours=1))  # the next run does not warn again
+    settle(stack)
+    assert len(dpo_notices_about(stack, request_id, "deadline-warning")) == 1
+
+
+def test_the_dpo_gets_exactly_one_deadline_warning_when_the_monitor_dies_right_after_its_commit(stack: Harness):
+    request_id, due = _inquiry_nearing_its_acknowledgement()
+    crash = Fault(
+        "dynamodb", "TransactWriteItems", crash=True, after=True, times=1, when=mentions(request_id, "deadline_check")
+    )
+    with inject(crash), pytest.raises(SandboxCrash):
+        _run_monitor_at(stack, due)
+    settle(stack)
+    _run_monitor_at(stack, due + timedelta(hours=1))  # the check was committed: nothing is due again
+    settle(stack)
+    assert len(dpo_notices_about(stack, request_id, "deadline-warning")) == 1
+    assert audit_actions(stack, request_id).count("deadline_check") == 1
+
+
+def test_a_breach_reaches_the_bus_and_the_dpo_once_after_the_bus_and_ses_recover(stack: Harness):
+    request_id, _ = _inquiry_nearing_its_acknowledgement()
+    breach_due = datetime(2027, 3, 3, 1, tzinfo=UTC)  # 48 business hours after receipt
+    capture = BusCapture(stack, ["Deadline.Breached"])
+    with inject(BUS_DOWN, MAIL_DOWN):
+        _run_monitor_at(stack, breach_due + timedelta(minutes=1))
+    assert capture.about("request_id", request_id) == []
+    settle(stack)
+    assert capture.about("request_id", request_id) == ["Deadline.Breached"]
+    assert len(dpo_notices_about(stack, request_id, "deadline-breach")) == 1
+    assert dpo_notices_about(stack, request_id, "deadline-warning") == []  # superseded by the breach

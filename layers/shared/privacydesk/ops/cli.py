@@ -16,6 +16,8 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
   privacydesk dlq list                      (each dead-letter queue, its messages and its source)
   privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
+  privacydesk dlq redrive OutboxDeadLetterQueue [--min-age-seconds 300]
+                                            (redelivers the outbox items still unsent)
   privacydesk --stack-name NAME --region R doctor [--json]
                                             (what a deploy cannot set: SES, SNS SMS, DPO alarm
                                              subscription, parameters, concurrency quota; read-only)
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +110,22 @@ def _parser() -> argparse.ArgumentParser:
         "(the default on the stand-in, whose SQS lacks StartMessageMoveTask)",
     )
     redrive.add_argument("--max-messages", type=int, default=10_000, help="--copy moves at most this many")
+    redrive.add_argument(
+        "--min-age-seconds",
+        type=int,
+        default=300,
+        help="OutboxDeadLetterQueue: redeliver only outbox items at least this old (younger ones may "
+        "still be in the stream's own retries)",
+    )
 
     doctor = groups.add_parser("doctor", help="check what a deploy cannot set, and say what to do (read-only)")
     doctor.add_argument("--json", action="store_true", help="machine-readable findings")
     return parser
 
 
-def _stack_queues(args: argparse.Namespace) -> tuple[Any, dict[str, str], bool]:
-    """An SQS client, the stack's queues (logical id -> URL), and whether it is the stand-in."""
+def _stack_resources(args: argparse.Namespace, kinds: tuple[str, ...]) -> tuple[Any, dict[str, dict[str, str]], bool]:
+    """A client factory (service -> client), the stack's resources of `kinds` (type -> logical id
+    -> physical id), and whether it is the stand-in."""
     import boto3
 
     if args.stack_name:
@@ -122,13 +133,12 @@ def _stack_queues(args: argparse.Namespace) -> tuple[Any, dict[str, str], bool]:
         pages = (
             session.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=args.stack_name)
         )
-        queues = {
-            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
-            for page in pages
-            for resource in page["StackResourceSummaries"]
-            if resource["ResourceType"] == "AWS::SQS::Queue"
+        summaries = [resource for page in pages for resource in page["StackResourceSummaries"]]
+        found = {
+            kind: {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries if r["ResourceType"] == kind}
+            for kind in kinds
         }
-        return session.client("sqs"), queues, False
+        return session.client, found, False
     from privacydesk.ops.admin_client import DEFAULT_STACK_FILE
 
     path = args.stack_file or DEFAULT_STACK_FILE
@@ -136,27 +146,41 @@ def _stack_queues(args: argparse.Namespace) -> tuple[Any, dict[str, str], bool]:
         raise SystemExit("say which stack: --stack-name NAME (deployed), or start the stand-in (make run)")
     stack = json.loads(path.read_text())
     credentials = stack.get("credentials") or {}
-    sqs = boto3.client(
-        "sqs",
-        region_name=args.region or stack["region"],
-        endpoint_url=stack.get("endpoint_url"),
-        aws_access_key_id=credentials.get("aws_access_key_id"),
-        aws_secret_access_key=credentials.get("aws_secret_access_key"),
-    )
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            region_name=args.region or stack["region"],
+            endpoint_url=stack.get("endpoint_url"),
+            aws_access_key_id=credentials.get("aws_access_key_id"),
+            aws_secret_access_key=credentials.get("aws_secret_access_key"),
+        )
+
     types = stack.get("types", {})
-    queues = {name: url for name, url in stack["physical"].items() if types.get(name) == "AWS::SQS::Queue"}
-    return sqs, queues, True
+    found = {kind: {n: p for n, p in stack["physical"].items() if types.get(n) == kind} for kind in kinds}
+    return client, found, True
 
 
 def run_dead_letters(args: argparse.Namespace) -> tuple[int, Any]:
     from privacydesk.ops import dead_letters
 
-    sqs, queues, stand_in = _stack_queues(args)
-    found = dead_letters.dead_letter_queues(sqs, queues)
+    clients, resources, stand_in = _stack_resources(args, ("AWS::SQS::Queue", "AWS::DynamoDB::Table"))
+    sqs = clients("sqs")
+    found = dead_letters.dead_letter_queues(sqs, resources["AWS::SQS::Queue"])
     if args.action == "list":
         return 0, [queue.view() for queue in found]
     try:
         queue = dead_letters.find(found, args.queue)
+        if queue.stream_of is not None:
+            table = resources["AWS::DynamoDB::Table"][queue.stream_of]
+            return 0, dead_letters.redrive_outbox(
+                sqs,
+                clients("dynamodb"),
+                queue,
+                table,
+                min_age=timedelta(seconds=args.min_age_seconds),
+                max_messages=args.max_messages,
+            )
         if args.copy or stand_in:
             return 0, dead_letters.copy_back(sqs, queue, max_messages=args.max_messages)
         return 0, dead_letters.start_move_task(sqs, queue)

@@ -1,1 +1,1 @@
-"""Implementations of the domain's ports on DynamoDB, S3, SES, SNS and SQS."""
+"""The AuditTable: the one PynamoDB model of it, and its writes and reads."""

@@ -1,9 +1,10 @@
 """One run of the deadline monitor: look at every open request whose next check is due, act.
 
-For each request the notices due now (requests.domain.deadline_monitor) are first recorded on the
-request in one conditional, audited write; only then are they delivered. Two overlapping runs
-cannot both claim a notice, and a notice that cannot be delivered is forgotten again (released)
-so the next run retries it: each is delivered once, and a breach is never silent.
+For each request the notices due now (requests.domain.deadline_monitor) are recorded on the request in one
+conditional, audited write, and their messages (the DPO's warning or breach email, the breach
+event, the requester's reminder with its renewed challenge) are outbox items of that same
+transaction: two overlapping runs cannot both record a notice, the outbox delivers each at least
+once (retrying SES or the bus until they answer), and a breach is never silent.
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ from privacydesk.requests.domain.deadline_monitor import (
     assess,
     checked,
     is_overdue,
-    released,
 )
-from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus
+from privacydesk.kernel.errors import Conflict
 from privacydesk.requests.domain.ports import RequestServices
+from privacydesk.kernel.events import DeadlineBreached
+from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus
+from privacydesk.kernel.observability import logger
+from privacydesk.requests.domain import lifecycle
+from privacydesk.requests.domain.outbox import OutboxItem, email_item, event_item
 
 ACTOR = "deadline_monitor"
 EXPIRED = RequestStatus.EXPIRED
@@ -46,7 +51,9 @@ class MonitorRun:
     now: datetime
     checked: int = 0
     sent: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # kind -> request ids
-    failed: list[str] = field(default_factory=list)  # "<request id> <notice key>"
+    # Always empty since the outbox delivers (and retries) the notices; kept for the summary and the
+    # dashboard's DeadlineNoticeFailures metric, which now count delivery failures nowhere here.
+    failed: list[str] = field(default_factory=list)
     overdue: int = 0  # open requests overdue after this run (the alarm's metric)
 
     def summary(self) -> dict[str, object]:
@@ -83,6 +90,17 @@ def _check(
     if not assessment.changes(request):
         return request
     expected = assessment.keys
+    reminding = any(n.kind == NoticeKind.VERIFICATION_REMINDER for n in assessment.send)
+    renewal = intake.reminder(request, now, services) if reminding else None
+
+    def outbox(after: PrivacyRequest) -> list[OutboxItem]:
+        # The notices are committed with the check that records them: the outbox delivers them
+        # (and retries them) after the commit, never this run.
+        items = lifecycle.consequences("expired", after, now) if after.status == EXPIRED else []
+        for notice in assessment.send:
+            items += notice_items(notice, after, now, dpo_email)
+        return items + ([renewal[1]] if renewal else [])
+
     try:
         updated = services.requests.change(
             request.request_id,
@@ -95,8 +113,8 @@ def _check(
                 "superseded": [n.key for n in assessment.skip],
                 "overdue": assessment.overdue,
             },
-            # An expiry closes the request: Request.Expired and the notice commit with it.
-            outbox=lambda after: lifecycle.consequences("expired", after, now) if after.status == EXPIRED else [],
+            outbox=outbox,
+            challenge=renewal[0] if renewal else None,
         )
     except NothingDue:
         return request
@@ -104,56 +122,24 @@ def _check(
         logger.info("request changed during the check; next run", extra={"request_id": request.request_id})
         return request
     for notice in assessment.send:
-        try:
-            _deliver(notice, updated, now, services, dpo_email)
-        except Exception:  # noqa: BLE001 - release the notice so the next run delivers it
-            logger.exception("notice failed", extra={"request_id": request.request_id, "notice": notice.key})
-            result.failed.append(f"{request.request_id} {notice.key}")
-            updated = _release(updated, notice, now, services)
-            continue
+        if notice.kind == NoticeKind.VERIFICATION_REMINDER and renewal is None:
+            continue  # capped or locked: recorded, not sent
         result.sent[notice.kind.value].append(request.request_id)
-        if notice.kind in BREACHES:
-            _tell_the_dpo_of_breach(notice, updated, services, dpo_email, result)
     return updated
 
 
-def _tell_the_dpo_of_breach(
-    notice: Notice, request: PrivacyRequest, services: RequestServices, dpo: str, result: MonitorRun
-) -> None:
-    """The breach is already on the bus and raising the overdue alarm; the email names the
-    request. If it fails, the run fails (the errors alarm) but the breach is not re-published."""
-    try:
-        services.mailer.send(dpo_notifications.deadline_breach_email(dpo, request, notice.clock or "", notice.due_at))
-    except Exception:  # noqa: BLE001
-        logger.exception("breach email failed", extra={"request_id": request.request_id, "notice": notice.key})
-        result.failed.append(f"{request.request_id} {notice.key} email")
-
-
-def _release(request: PrivacyRequest, notice: Notice, now: datetime, services: RequestServices) -> PrivacyRequest:
-    try:
-        return services.requests.change(
-            request.request_id,
-            lambda stored: released(stored, [notice.key]),
-            action="deadline_notice_failed",
-            actor=ACTOR,
-            at=now,
-            details={"notice": notice.key},
-        )
-    except Exception:  # noqa: BLE001 - the failure is already reported; the alarm on errors fires
-        logger.exception("could not release notice", extra={"request_id": request.request_id})
-        return request
-
-
-def _deliver(notice: Notice, request: PrivacyRequest, now: datetime, services: RequestServices, dpo: str) -> None:
+def notice_items(notice: Notice, request: PrivacyRequest, now: datetime, dpo: str) -> list[OutboxItem]:
+    """What a due notice sends, as outbox items (the reminder's is the renewed challenge's own).
+    A breach is put on the bus (the overdue alarm) and emailed to the DPO; a warning is emailed."""
+    clock = notice.clock or ""
     if notice.kind in WARNINGS:
-        services.mailer.send(dpo_notifications.deadline_warning_email(dpo, request, notice.clock or "", notice.due_at))
-    elif notice.kind in BREACHES:
-        services.events.publish(
-            lifecycle.request_event(DeadlineBreached, request, now, clock=notice.clock or "", due_at=notice.due_at)
-        )
-    elif notice.kind == NoticeKind.VERIFICATION_REMINDER:
-        intake.resend_verification(request, now, services)
-    # NoticeKind.EXPIRY: nothing to send here; its event and notice were committed in the outbox.
+        warning = dpo_notifications.deadline_warning_email(dpo, request, clock, notice.due_at)
+        return [email_item(notice.kind.value, warning)]
+    if notice.kind in BREACHES:
+        breach = lifecycle.request_event(DeadlineBreached, request, now, clock=clock, due_at=notice.due_at)
+        email = dpo_notifications.deadline_breach_email(dpo, request, clock, notice.due_at)
+        return [event_item(breach), email_item(notice.kind.value, email)]
+    return []  # the reminder: see `outbox` in _check; the expiry: lifecycle's "expired" consequences
 
 
 unverified_address = lifecycle.unverified_address  # kept for callers of the old path

@@ -32,7 +32,7 @@ class OutboxRecord(Model):
     kind = UnicodeAttribute()
     notice = UnicodeAttribute()
     request_id = UnicodeAttribute(null=True)
-    payload = JSONAttribute()
+    payload = JSONAttribute(null=True)  # removed once delivered: addresses, text and link secrets
     created_at = UnicodeAttribute()
     sending_since = UnicodeAttribute(null=True)  # claimed by an invocation that has not finished
     delivered_at = UnicodeAttribute(null=True)
@@ -83,7 +83,7 @@ class OutboxClaims:
             actions=[
                 OutboxRecord.delivered_at.set(now.astimezone(UTC).isoformat()),
                 OutboxRecord.sending_since.remove(),
-                OutboxRecord.payload.set({}),  # the address, text and any link secret rest only until sent
+                OutboxRecord.payload.remove(),  # the address, text and any link secret rest only until sent
             ]
         )
 

@@ -1,4 +1,5 @@
-"""Requests, their audit trail and their verification challenges.
+"""Requests and their verification challenges; their audit trail is written through the audit
+capability (audit.adapters.audit_store), in the same transaction.
 
 A request is stored as its JSON document plus the attributes the indexes need. Every change is
 one transaction: the request written on the condition that its version did not move, plus the
@@ -7,6 +8,7 @@ next audit event of its hash chain (and, for verification, the challenge marked 
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,16 +21,18 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from privacydesk.audit.adapters.audit_store import AuditTrailStore, save_in
+from privacydesk.audit.domain.trail import AuditEvent, next_event
+from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.dynamo import table, transaction_condition_failed
-from privacydesk.kernel.errors import Conflict, NotFound
-from privacydesk.kernel.settings import get_settings
 from privacydesk.requests.adapters.outbox_store import OutboxRecord, outbox_record
-from privacydesk.requests.domain.audit_trail import AuditEvent, next_event
 from privacydesk.requests.domain.deadline_monitor import MonitorRules
 from privacydesk.requests.domain.deadline_monitor import next_check_at as monitor_next_check_at
+from privacydesk.kernel.errors import Conflict, NotFound
+from privacydesk.requests.domain.tokens import VerificationChallenge
 from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus
 from privacydesk.requests.domain.outbox import Consequences, OutboxItem, numbered
-from privacydesk.requests.domain.tokens import VerificationChallenge
+from privacydesk.kernel.settings import get_settings
 
 OPEN_SHARDS = 4
 REQUEST_RECORD_RETENTION = timedelta(days=3 * 365)  # privacy-request records: 3 years after closing
@@ -138,17 +142,6 @@ class RequestRecord(Model):
         return PrivacyRequest.model_validate({**self.document, "version": int(self.version)})
 
 
-@table("audit_table")
-class AuditRecord(Model):
-    class Meta:
-        table_name = "audit"
-
-    stream_id = UnicodeAttribute(hash_key=True)  # the request id
-    seq = NumberAttribute(range_key=True)
-    event = JSONAttribute()
-    expires_at = NumberAttribute(null=True)
-
-
 @table("tokens_table")
 class ChallengeRecord(Model):
     class Meta:
@@ -199,15 +192,6 @@ def _record_of(request: PrivacyRequest, audit: AuditEvent) -> RequestRecord:
     return record
 
 
-def audit_record(event: AuditEvent) -> AuditRecord:
-    return AuditRecord(
-        stream_id=event.request_id,
-        seq=event.seq,
-        event=event.model_dump(mode="json"),
-        expires_at=int((event.at + REQUEST_RECORD_RETENTION + timedelta(days=30)).timestamp()),
-    )
-
-
 def _save_outbox(tx: TransactWrite, items: list[OutboxItem], event: AuditEvent) -> None:
     """Outbox items named by the audit event they follow: a retried transaction cannot add a copy."""
     for item in numbered(items, f"{event.request_id}#{event.seq:06d}"):
@@ -242,7 +226,7 @@ class RequestRepository:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(request, event), condition=RequestRecord.request_id.does_not_exist())
-                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                save_in(tx, event)
                 if challenge:
                     tx.save(_challenge_record(challenge))
                 _save_outbox(tx, outbox or [], event)
@@ -275,9 +259,11 @@ class RequestRepository:
         details: dict[str, Any] | None = None,
         use_challenge: bool = False,
         outbox: Consequences | None = None,
+        challenge: VerificationChallenge | None = None,
     ) -> PrivacyRequest:
         """Apply a pure change (which checks its own rules) as one audited, conditional write,
-        with the consequences `outbox` derives from the changed request in the same transaction."""
+        with the consequences `outbox` derives from the changed request in the same transaction
+        (and a renewed `challenge`, whose message is among them: the deadline monitor's reminder)."""
         try:
             record = RequestRecord.get(request_id, consistent_read=True)
         except RequestRecord.DoesNotExist as error:
@@ -297,13 +283,15 @@ class RequestRepository:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(_record_of(after, event), condition=RequestRecord.version == before.version)
-                tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+                save_in(tx, event)
                 if use_challenge:
                     tx.update(
                         ChallengeRecord(token_id=request_id),
                         actions=[ChallengeRecord.used.set(True)],
                         condition=(ChallengeRecord.used == False),  # noqa: E712 - a DynamoDB condition
                     )
+                elif challenge is not None:
+                    tx.save(_challenge_record(challenge))
                 _save_outbox(tx, outbox(after) if outbox else [], event)
         except TransactWriteError as error:
             if not transaction_condition_failed(error):
@@ -349,7 +337,7 @@ class RequestRepository:
         return found
 
     def audit_trail(self, request_id: str) -> list[AuditEvent]:
-        return [AuditEvent.model_validate(r.event) for r in AuditRecord.query(request_id, consistent_read=True)]
+        return AuditTrailStore().events(request_id)
 
     # -- verification challenges
     def challenge(self, request_id: str) -> VerificationChallenge | None:
@@ -358,8 +346,15 @@ class RequestRepository:
         except ChallengeRecord.DoesNotExist:
             return None
 
-    def replace_challenge(self, challenge: VerificationChallenge) -> None:
-        _challenge_record(challenge).save()
+    def replace_challenge(self, challenge: VerificationChallenge, outbox: list[OutboxItem] | None = None) -> None:
+        """A new challenge, with the outbox item that delivers its secret in the same transaction."""
+        if not outbox:
+            _challenge_record(challenge).save()
+            return
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(_challenge_record(challenge))
+            for item in numbered(outbox, f"{challenge.request_id}#challenge#{uuid.uuid4().hex[:12]}"):
+                tx.save(outbox_record(item, utc_now()), condition=OutboxRecord.outbox_id.does_not_exist())
 
     def count_failed_attempt(self, request_id: str) -> None:
         ChallengeRecord(token_id=request_id).update(actions=[ChallengeRecord.attempts.add(1)])

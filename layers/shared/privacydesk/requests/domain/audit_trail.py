@@ -1,20 +1,18 @@
-"""The request state machine and its tamper-evident audit trail.
+"""The request state machine; its tamper-evident audit trail is the audit capability's.
 
 Every transition is checked here and stored by the repository as one conditional write plus an
 audit event, in one transaction. Each audit event carries the hash of the previous event of its
-request, so editing or removing an event breaks the chain (`verify_chain`).
+request, so editing or removing an event breaks the chain (audit.domain.trail, re-exported here
+for the callers of this module).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime
-from typing import Any
-
-from pydantic import Field
-
-from privacydesk.kernel.base_model import Model
+from privacydesk.audit.domain.trail import GENESIS_HASH as GENESIS_HASH
+from privacydesk.audit.domain.trail import AuditEvent as AuditEvent
+from privacydesk.audit.domain.trail import ChainReport as ChainReport
+from privacydesk.audit.domain.trail import next_event as next_event
+from privacydesk.audit.domain.trail import verify_chain as verify_chain
 from privacydesk.kernel.errors import Conflict
 from privacydesk.requests.domain.model import RequestStatus as S
 
@@ -28,83 +26,7 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.ACKNOWLEDGED: frozenset({S.ANSWERED, S.CANCELLED}),
 }
 
-GENESIS_HASH = "0" * 64
-
 
 def check_transition(current: S, target: S) -> None:
     if target not in ALLOWED.get(current, frozenset()):
         raise Conflict(f"a request that is {current.value} cannot become {target.value}", code="invalid_transition")
-
-
-class AuditEvent(Model):
-    request_id: str
-    seq: int
-    at: datetime
-    action: str
-    actor: str
-    from_status: str | None = None
-    to_status: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)  # ids, field names, reasons; never PII values
-    prev_hash: str
-    hash: str = ""
-
-    def computed_hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"hash"})
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def sealed(self) -> AuditEvent:
-        return self.model_copy(update={"hash": self.computed_hash()})
-
-
-def next_event(
-    request_id: str,
-    previous: tuple[int, str] | None,
-    *,
-    at: datetime,
-    action: str,
-    actor: str,
-    from_status: S | None = None,
-    to_status: S | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """The next sealed event after `previous` = (seq, hash) of the chain's head (None: first)."""
-    seq, prev_hash = previous if previous else (0, GENESIS_HASH)
-    return AuditEvent(
-        request_id=request_id,
-        seq=seq + 1,
-        at=at,
-        action=action,
-        actor=actor,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        details=details or {},
-        prev_hash=prev_hash,
-    ).sealed()
-
-
-class ChainReport(Model):
-    request_id: str
-    events: int
-    valid: bool
-    broken_at: int | None = None
-    reason: str | None = None
-
-
-def verify_chain(request_id: str, events: list[AuditEvent]) -> ChainReport:
-    expected_prev, expected_seq = GENESIS_HASH, 1
-    for event in sorted(events, key=lambda e: e.seq):
-        if event.seq != expected_seq:
-            return ChainReport(
-                request_id=request_id, events=len(events), valid=False, broken_at=event.seq, reason="gap"
-            )
-        if event.prev_hash != expected_prev:
-            return ChainReport(
-                request_id=request_id, events=len(events), valid=False, broken_at=event.seq, reason="prev_hash"
-            )
-        if event.computed_hash() != event.hash:
-            return ChainReport(
-                request_id=request_id, events=len(events), valid=False, broken_at=event.seq, reason="tampered"
-            )
-        expected_prev, expected_seq = event.hash, expected_seq + 1
-    return ChainReport(request_id=request_id, events=len(events), valid=True)

@@ -39,6 +39,16 @@ from privacydesk.requests.domain.tokens import (
     matches,
     new_token,
 )
+from privacydesk.requests.domain.model import (
+    Channel,
+    PrivacyRequest,
+    RequestStatus,
+    RequestType,
+    Subject,
+)
+from privacydesk.kernel.observability import logger
+from privacydesk.requests.domain import lifecycle
+from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
 
 MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
 
@@ -194,30 +204,30 @@ def submit(
         status_token_hash=hash_secret(status_token, context=request_id),
     )
     challenge = None
-    secret = None
+    outbox = lifecycle.consequences("received", request, now, lifecycle.Note(to=notify_to))
+    if is_inquiry and not held:
+        # An inquiry's receipt is a send like any other: capped per person and destination.
+        outbox = _within_send_caps(request, outbox, notify_to, now, services)
     if not is_inquiry and not held:
         method = "email_link" if (notify_to or subject.email) else "sms_code"
         secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
-    # Request.Received and an inquiry's receipt go out from the outbox, committed with the request.
-    # The verification link does not: its secret is never stored, so it is sent here; if that
-    # fails, a repeated submission or the deadline monitor's reminder sends a fresh one.
-    consequences = lifecycle.consequences("received", request, now, lifecycle.Note(to=notify_to))
+        # The link or code is part of the commit: its message (with the secret) is an outbox item
+        # of the same transaction, removed from the outbox once delivered. The send cap is spent
+        # here, just before the commit; over the limit the challenge is stored spent and no message
+        # is written, so asking again later (or the reminder) renews and sends it. The reply is the
+        # same either way.
+        if _may_send(request, _channel_of(method), notify_to, now, services):
+            outbox.append(verification_item(request, secret, method, services, notify_to=notify_to))
+        else:
+            challenge = replace(challenge, expires_at=now)
     services.requests.create(
         request,
         actor=f"requester:{channel.value}",
         details={"type": request.type.value, "channel": channel.value, "fields": sorted(request.corrections)},
         challenge=challenge,
-        outbox=consequences,
+        outbox=outbox,
     )
-    services.sent.extend(item.notice for item in consequences if item.kind != "event")
-    if secret and challenge:
-        # Counted only once the request is stored (a failed write spends no send). Over the limit
-        # the challenge is stored spent, so asking again later (or the reminder job) renews and
-        # sends it; the reply is the same either way.
-        if _may_send(request, _channel_of(challenge.method), notify_to, now, services):
-            _deliver_challenge(request, secret, challenge.method, services, notify_to=notify_to, now=now)
-        else:
-            services.requests.replace_challenge(replace(challenge, expires_at=now))
+    services.sent.extend(item.notice for item in outbox if item.kind != "event")  # queued, for the reply
     return Receipt(request=request, status_token=status_token)
 
 
@@ -240,7 +250,7 @@ def _renew_spent_challenge(
     current = services.requests.challenge(request.request_id)
     if current is not None and (current.attempts >= MAX_ATTEMPTS or (not current.used and now < current.expires_at)):
         return
-    _send_challenge(request, now, services, notify_to=notify_to, store=True, previous=current)
+    _send_challenge(request, now, services, notify_to=notify_to, previous=current)
 
 
 def _send_challenge(
@@ -249,14 +259,30 @@ def _send_challenge(
     services: RequestServices,
     *,
     notify_to: str | None,
-    store: bool,
     previous: VerificationChallenge | None = None,
 ) -> None:
-    """A fresh challenge (the old link stops working), keeping the old one's failed attempts, if
-    the send limits allow a send; otherwise nothing changes."""
+    """A fresh challenge (the old link stops working) stored with its message in one transaction."""
+    renewal = renewed_challenge(request, now, services, notify_to=notify_to, previous=previous)
+    if renewal is not None:
+        challenge, message = renewal
+        services.requests.replace_challenge(challenge, outbox=[message])
+        services.sent.append(message.notice)
+
+
+def renewed_challenge(
+    request: PrivacyRequest,
+    now: datetime,
+    services: RequestServices,
+    *,
+    notify_to: str | None = None,
+    previous: VerificationChallenge | None = None,
+) -> tuple[VerificationChallenge, OutboxItem] | None:
+    """A fresh challenge keeping the old one's failed attempts, and the outbox item that delivers
+    its secret, if the send limits allow a send (spent here); None, and nothing to store, if not.
+    The caller commits both together."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
     if not _may_send(request, _channel_of(method), notify_to, now, services):
-        return
+        return None
     secret, challenge = challenge_for(
         request.request_id,
         method,
@@ -264,18 +290,18 @@ def _send_challenge(
         attempts=previous.attempts if previous else 0,
         subject_ref=subject_ref(request.subject),
     )
-    if store:
-        services.requests.replace_challenge(challenge)
-    _deliver_challenge(request, secret, method, services, notify_to=notify_to, now=now)
+    return challenge, verification_item(request, secret, method, services, notify_to=notify_to)
 
 
-def resend_verification(request: PrivacyRequest, now: datetime, services: RequestServices) -> None:
-    """Reminder for a request still waiting on its requester (used by the deadline monitor). A
-    locked challenge gets no reminder: a new secret would reopen the guessing."""
+def reminder(
+    request: PrivacyRequest, now: datetime, services: RequestServices
+) -> tuple[VerificationChallenge, OutboxItem] | None:
+    """The reminder for a request still waiting on its requester (the deadline monitor commits it
+    with its check). A locked challenge gets no reminder: a new secret would reopen the guessing."""
     current = services.requests.challenge(request.request_id)
     if current is not None and current.attempts >= MAX_ATTEMPTS:
-        return
-    _send_challenge(request, now, services, notify_to=None, store=True, previous=current)
+        return None
+    return renewed_challenge(request, now, services, previous=current)
 
 
 def _channel_of(method: str) -> str:
@@ -300,28 +326,25 @@ def _may_send(
     return False
 
 
-def _deliver_challenge(
-    request: PrivacyRequest,
-    secret: str,
-    method: str,
-    services: RequestServices,
-    *,
-    notify_to: str | None,
-    now: datetime,
-) -> None:
+def _within_send_caps(
+    request: PrivacyRequest, outbox: list[OutboxItem], notify_to: str | None, now: datetime, services: RequestServices
+) -> list[OutboxItem]:
+    """The outbox without its emails if the person's or the destination's email cap is spent."""
+    if not any(item.kind == "email" for item in outbox) or _may_send(request, "email", notify_to, now, services):
+        return outbox
+    return [item for item in outbox if item.kind != "email"]
+
+
+def verification_item(
+    request: PrivacyRequest, secret: str, method: str, services: RequestServices, *, notify_to: str | None
+) -> OutboxItem:
+    """The message that carries a challenge's secret: the link by email, or the code by SMS."""
     if method == "email_link":
         to = notify_to or request.subject.email or ""
-        safe_send(
-            services,
-            "verification",
-            notifications.verification_email(to, request, verify_url(services, request.request_id, secret)),
-        )
-    else:
-        try:
-            services.sms.send(request.subject.phone or "", notifications.verification_sms(secret))
-            services.sent.append("verification_sms")
-        except Exception:  # noqa: BLE001 - the request is stored; the reminder job resends
-            logger.exception("verification sms failed", extra={"request_id": request.request_id})
+        link = verify_url(services, request.request_id, secret)
+        return email_item("verification", notifications.verification_email(to, request, link))
+    text = notifications.verification_sms(secret)
+    return sms_item("verification_sms", request.request_id, request.subject.phone or "", text)
 
 
 def safe_send(services: RequestServices, kind: str, message: OutgoingEmail) -> None:

@@ -4,7 +4,7 @@ its target status, the event it puts on the bus and the notices it sends.
 `commit` stores the change, its audit event and those consequences (as outbox items, see
 `requests.outbox`) in one transaction. Intake, the DPO's actions, fulfilment, the deadline
 monitor and email intake all change a request through here; the request event is built only by
-`request_event`. The state machine and the audit chain themselves are in `requests.domain.audit_trail`.
+`request_event`. The state machine is in `requests.domain.audit_trail`, the audit chain in `audit.domain.trail`.
 """
 
 from __future__ import annotations

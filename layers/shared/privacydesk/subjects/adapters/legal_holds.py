@@ -23,14 +23,15 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
-from privacydesk.datamap.adapters.retention_fields import retention_fields
-from privacydesk.datamap.domain.model import Store
+from privacydesk.audit.adapters.audit_store import AuditTrailStore, save_in
+from privacydesk.audit.domain.trail import AuditEvent, subject_stream
 from privacydesk.kernel.dynamo import table, transaction_condition_failed
+from privacydesk.requests.adapters.requests_store import transaction_connection
+from privacydesk.datamap.adapters.retention_fields import retention_fields
+from privacydesk.datamap.adapters.store_items import StoreTable
 from privacydesk.kernel.errors import Conflict
-from privacydesk.requests.adapters.requests_store import AuditRecord, audit_record, transaction_connection
-from privacydesk.requests.domain.audit_trail import AuditEvent, next_event
 from privacydesk.subjects.domain.legal_hold import Hold
+from privacydesk.datamap.domain.model import Store
 
 
 @table("subject_holds_table")
@@ -55,15 +56,8 @@ def _hold_of(record: SubjectHoldRecord) -> Hold:
     )
 
 
-def subject_stream(account_id: str) -> str:
-    return f"subject#{account_id}"
-
-
 def _next_subject_event(account_id: str, action: str, actor: str, at: datetime, details: dict[str, Any]) -> AuditEvent:
-    stream = subject_stream(account_id)
-    head = next(iter(AuditRecord.query(stream, scan_index_forward=False, limit=1, consistent_read=True)), None)
-    previous = (int(head.seq), str(head.event["hash"])) if head else None
-    return next_event(stream, previous, at=at, action=action, actor=actor, details=details)
+    return AuditTrailStore().next_event(subject_stream(account_id), action=action, actor=actor, at=at, details=details)
 
 
 @contextmanager
@@ -72,7 +66,7 @@ def _audited(event: AuditEvent) -> Iterator[TransactWrite]:
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             yield tx
-            tx.save(audit_record(event), condition=AuditRecord.seq.does_not_exist())
+            save_in(tx, event)
     except TransactWriteError as error:
         if not transaction_condition_failed(error):
             raise  # throttling or an outage: the API answers 503 and the caller retries
@@ -108,8 +102,7 @@ class HoldRepository:
 
     def history(self, account_id: str) -> list[AuditEvent]:
         """The subject's hold events, oldest first."""
-        records = AuditRecord.query(subject_stream(account_id), consistent_read=True)
-        return [AuditEvent.model_validate(record.event) for record in records]
+        return AuditTrailStore().events(subject_stream(account_id))
 
     def held_among(self, account_ids: Iterable[str]) -> set[str]:
         """Which of these subjects are under a hold (BatchGetItem, 100 keys a call)."""

@@ -48,7 +48,8 @@ def _items() -> legal_hold.SubjectItems:
 
 def _hold_view(hold: legal_hold.Hold | None, account_id: str) -> dict[str, Any]:
     """The hold in force, if any, and every hold placed or lifted, with the trail's chain check."""
-    from privacydesk.subjects.adapters.legal_holds import HoldRepository, subject_stream
+    from privacydesk.audit.domain.trail import subject_stream
+    from privacydesk.subjects.adapters.legal_holds import HoldRepository
 
     history = HoldRepository().history(account_id)
     current = None
