@@ -19,6 +19,7 @@ app = LazyRoutersResolver(
         ("/v1/admin/subjects/*", f"{_API}.admin_subjects"),
         ("/v1/admin/reports/*", f"{_API}.admin_reports"),
         ("/v1/admin/review*", f"{_API}.admin_review"),
+        ("/v1/admin/tasks*", "privacydesk.fulfilment.entry.admin_tasks"),  # [issue 20] manual steps
     ),
     enable_validation=True,
 )

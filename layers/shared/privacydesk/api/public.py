@@ -20,6 +20,7 @@ app = LazyRoutersResolver(
         ("/v1/policy*", f"{_API}.policy_routes"),
         ("/v1/notices*", f"{_API}.policy_routes"),
         ("/privacy*", f"{_API}.pages"),
+        ("/v1/connectors/*", "privacydesk.fulfilment.entry.connector_callbacks"),  # [issue 20]
     ),
     enable_validation=True,
 )

@@ -105,6 +105,8 @@ def fulfilment_services() -> FulfilmentServices:
     from privacydesk.dal.legal_holds import HoldRepository
     from privacydesk.dal.objections_store import ObjectionRegistry
     from privacydesk.dal.store_connectors import connector_for
+    from privacydesk.datamap.adapters.external_connectors import external_connector_for
+    from privacydesk.datamap.adapters.manual_connector import ManualAttachments
     from privacydesk.integrations.object_store import ExportBucket
     from privacydesk.logic.fulfilment_ports import FulfilmentServices
     from privacydesk.models.datamap import load_datamap
@@ -119,6 +121,8 @@ def fulfilment_services() -> FulfilmentServices:
         exports=ExportBucket(),
         export_links=ExportGrants(),
         export_link_days=get_settings().export_link_days,
+        external=external_connector_for,
+        attachment=ManualAttachments().open,
     )
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from privacydesk.logic.anonymization import AnonymizationRule
 from privacydesk.logic.export_links import ExportGrantStore
 from privacydesk.logic.ports import RequestServices
 from privacydesk.models.datamap import DataMap, Store, SubjectLookup
+
+if TYPE_CHECKING:
+    from privacydesk.fulfilment.domain.pending_steps import ExternalConnector
 
 
 class StoreWriteError(Exception):
@@ -82,3 +85,6 @@ class FulfilmentServices:
     exports: ExportTarget
     export_links: ExportGrantStore  # the emailed download secrets (logic.export_links)
     export_link_days: int = 7
+    # [issue 20] stores of kind webhook/manual, and the files a DPO attached to a manual task
+    external: Callable[[Store], ExternalConnector] | None = None
+    attachment: Callable[[str], IO[bytes]] | None = None
