@@ -34,13 +34,14 @@ from privacydesk.logic.subjects import SubjectIds
 from privacydesk.models.datamap import Store
 from privacydesk.models.requests import PrivacyRequest
 from privacydesk.observability import logger
-from privacydesk.settings import get_settings, link_base_url
+from privacydesk.settings import get_settings, link_base_url, on_reload
 
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5  # 0.5 s, 1 s, ... between attempts
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 KEY_CACHE_SECONDS = 300.0  # a rotated key is picked up within five minutes
 _key_cache: dict[str, tuple[float, KeyRing]] = {}
+on_reload(_key_cache.clear)
 
 
 def key_ring(secret_id: str) -> KeyRing:

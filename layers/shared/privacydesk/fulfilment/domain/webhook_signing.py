@@ -42,13 +42,13 @@ class KeyRing:
 
     @classmethod
     def from_secret_string(cls, text: str) -> KeyRing:
-        """The Secrets Manager value: {"current": {"key_id", "secret"}, "previous": {...} | null}."""
+        """The Secrets Manager value: {"current_key_id", "current_secret"} and, while a rotation is
+        under way, {"previous_key_id", "previous_secret"} (the template generates the first key)."""
         value = json.loads(text)
-        previous = value.get("previous")
-        return cls(
-            current=SigningKey(str(value["current"]["key_id"]), str(value["current"]["secret"])),
-            previous=SigningKey(str(previous["key_id"]), str(previous["secret"])) if previous else None,
-        )
+        previous = None
+        if value.get("previous_key_id") and value.get("previous_secret"):
+            previous = SigningKey(str(value["previous_key_id"]), str(value["previous_secret"]))
+        return cls(current=SigningKey(str(value["current_key_id"]), str(value["current_secret"])), previous=previous)
 
 
 def _digest(secret: str, timestamp: int, body: bytes) -> str:

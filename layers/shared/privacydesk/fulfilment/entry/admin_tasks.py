@@ -18,8 +18,8 @@ from privacydesk.clock import utc_now
 from privacydesk.fulfilment.adapters.pending_steps_store import PendingStepsStore
 from privacydesk.fulfilment.domain.pending_steps import StepReplayed, resolve_step
 from privacydesk.logic.errors import Conflict, InvalidInput, NotFound
+from privacydesk.models import datamap as datamap_model
 from privacydesk.models.base import Model
-from privacydesk.models.datamap import load_datamap
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools routers are untyped
 
@@ -39,7 +39,11 @@ class CompleteTaskBody(Model):
 def list_tasks(request_id: Annotated[str | None, Query(max_length=100)] = None) -> dict[str, Any]:
     store = PendingStepsStore(request_services().requests)
     now = utc_now()
-    tasks = store.tasks_of(request_id, load_datamap(), now) if request_id else store.open_tasks(load_datamap(), now)
+    tasks = (
+        store.tasks_of(request_id, datamap_model.load_datamap(), now)
+        if request_id
+        else store.open_tasks(datamap_model.load_datamap(), now)
+    )
     return {"items": [task.model_dump(mode="json") for task in tasks]}
 
 
@@ -47,7 +51,7 @@ def list_tasks(request_id: Annotated[str | None, Query(max_length=100)] = None) 
 def complete_task(request_id: str, store: str, body: CompleteTaskBody) -> dict[str, Any]:
     from privacydesk.datamap.adapters.manual_connector import ManualAttachments
 
-    found = next((s for s in load_datamap().stores if s.name == store and s.kind == "manual"), None)
+    found = next((s for s in datamap_model.load_datamap().stores if s.name == store and s.kind == "manual"), None)
     if found is None:
         raise NotFound("no manual store of that name", code="store_not_found")
     services = fresh_services(router.current_event.request_context.domain_name)

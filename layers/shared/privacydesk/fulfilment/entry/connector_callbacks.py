@@ -23,7 +23,7 @@ from privacydesk.fulfilment.domain.webhook_signing import (
     verify,
 )
 from privacydesk.logic.errors import DomainError, InvalidInput, NotFound
-from privacydesk.models.datamap import load_datamap
+from privacydesk.models import datamap as datamap_model
 from privacydesk.observability import logger
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools routers are untyped
@@ -49,7 +49,7 @@ def _raw_body() -> bytes:
 def callback(store: str) -> dict[str, Any]:
     from privacydesk.datamap.adapters.webhook_connector import key_ring, store_secret_id
 
-    found = next((s for s in load_datamap().stores if s.name == store and s.kind == "webhook"), None)
+    found = next((s for s in datamap_model.load_datamap().stores if s.name == store and s.kind == "webhook"), None)
     if found is None:
         raise NotFound("no webhook store of that name", code="store_not_found")
     now = utc_now()
