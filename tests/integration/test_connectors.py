@@ -158,7 +158,9 @@ def test_an_access_waits_for_the_service_and_the_task_then_exports_all_three(sta
     }
     tasks = admin(stack, "GET", "/v1/admin/tasks").json()["items"]
     task = next(t for t in tasks if t["request_id"] == request_id)
-    assert task["store"] == "support_desk" and task["operation"] == "export" and task["state"] == "open"
+    assert task["store"] == "support_desk"
+    assert task["operation"] == "export"
+    assert task["state"] == "open"
     assert person["email"] not in json.dumps(task)  # the task names the subject by the request, not by contact
 
     (callback,) = both.callbacks()
@@ -269,7 +271,7 @@ def _fail_every_attempt(stack: Harness, receiver: WebhookReceiver, mode: str) ->
 
 
 def test_a_service_answering_500_leaves_the_request_failed_with_a_report(stack: Harness, webhook_only):
-    request_id, found = _fail_every_attempt(stack, webhook_only, "error500")
+    _request_id, found = _fail_every_attempt(stack, webhook_only, "error500")
     assert found["request"]["status"] == "failed"
     failure = found["request"]["outcome"]["failure"]
     assert failure["store"] == "billing_service"
@@ -280,7 +282,7 @@ def test_a_service_answering_500_leaves_the_request_failed_with_a_report(stack: 
 
 def test_a_service_that_times_out_fails_the_request_and_erases_once(stack: Harness, webhook_only):
     before = performed(webhook_only, "erase")
-    request_id, found = _fail_every_attempt(stack, webhook_only, "timeout")
+    _request_id, found = _fail_every_attempt(stack, webhook_only, "timeout")
     assert found["request"]["status"] == "failed"
     assert found["request"]["outcome"]["failure"]["reason"] == "timed out after 0.3 s (3 attempts)"
     # every attempt reached the service late; the idempotency key made it erase once
@@ -290,7 +292,7 @@ def test_a_service_that_times_out_fails_the_request_and_erases_once(stack: Harne
 
 def test_an_answer_with_a_bad_signature_is_refused(stack: Harness, webhook_only):
     before = performed(webhook_only, "erase")
-    request_id, found = _fail_every_attempt(stack, webhook_only, "bad_signature")
+    _request_id, found = _fail_every_attempt(stack, webhook_only, "bad_signature")
     assert found["request"]["status"] == "failed"
     assert found["request"]["outcome"]["failure"]["reason"] == "answer refused: signature_invalid"
     assert performed(webhook_only, "erase") == before
