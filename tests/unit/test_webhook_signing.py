@@ -1,0 +1,56 @@
+"""The webhook contract's signatures: what a company service and PrivacyDesk accept of each other."""
+
+from __future__ import annotations
+
+import pytest
+
+from privacydesk.fulfilment.domain.webhook_signing import KeyRing, SignatureRejected, SigningKey, sign, verify
+
+NOW = 1_800_000_000
+OLD = SigningKey("k1", "old-secret")
+NEW = SigningKey("k2", "new-secret")
+BODY = b'{"request_id":"req_1","operation":"erase","status":"done"}'
+
+
+def code_of(header: str | None, body: bytes, keys: KeyRing, now: int = NOW) -> str:
+    with pytest.raises(SignatureRejected) as refused:
+        verify(header, body, keys, now_epoch=now)
+    return refused.value.code
+
+
+def test_a_message_signed_with_the_current_key_verifies():
+    assert verify(sign(BODY, NEW, now_epoch=NOW), BODY, KeyRing(NEW, OLD), now_epoch=NOW) == NEW
+
+
+def test_during_a_rotation_the_previous_key_still_verifies():
+    assert verify(sign(BODY, OLD, now_epoch=NOW), BODY, KeyRing(NEW, OLD), now_epoch=NOW) == OLD
+
+
+def test_after_a_rotation_ends_the_retired_key_is_refused():
+    assert code_of(sign(BODY, OLD, now_epoch=NOW), BODY, KeyRing(NEW)) == "signature_unknown_key"
+
+
+def test_a_changed_body_is_refused():
+    tampered = BODY.replace(b"done", b"failed")
+    assert code_of(sign(BODY, NEW, now_epoch=NOW), tampered, KeyRing(NEW)) == "signature_invalid"
+
+
+def test_a_replay_after_five_minutes_is_refused():
+    assert code_of(sign(BODY, NEW, now_epoch=NOW), BODY, KeyRing(NEW), now=NOW + 301) == "signature_stale"
+
+
+def test_a_missing_signature_is_refused():
+    assert code_of(None, BODY, KeyRing(NEW)) == "signature_missing"
+
+
+def test_a_malformed_signature_is_refused():
+    assert code_of("t=soon,kid=k2", BODY, KeyRing(NEW)) == "signature_malformed"
+
+
+def test_the_key_ring_reads_the_secret_the_template_generates_and_a_rotated_one():
+    first = KeyRing.from_secret_string('{"current_key_id": "k1", "current_secret": "abc"}')
+    assert first == KeyRing(SigningKey("k1", "abc"))
+    rotated = KeyRing.from_secret_string(
+        '{"current_key_id": "k2", "current_secret": "def", "previous_key_id": "k1", "previous_secret": "abc"}'
+    )
+    assert rotated == KeyRing(SigningKey("k2", "def"), SigningKey("k1", "abc"))
