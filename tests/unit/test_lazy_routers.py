@@ -39,6 +39,12 @@ def test_every_router_module_belongs_to_an_app():
         for path in API_DIR.glob("*.py")
         if re.search(r"^router = ", path.read_text(encoding="utf-8"), re.M)
     }
+    # capability entry modules (issue 18's layout), e.g. privacydesk.fulfilment.entry.admin_tasks
+    on_disk |= {
+        "privacydesk." + ".".join(path.relative_to(API_DIR.parent).with_suffix("").parts)
+        for path in API_DIR.parent.glob("*/entry/*.py")
+        if re.search(r"^router = ", path.read_text(encoding="utf-8"), re.M)
+    }
     assert on_disk == declared
 
 
