@@ -54,3 +54,16 @@ def test_the_key_ring_reads_the_secret_the_template_generates_and_a_rotated_one(
         '{"current_key_id": "k2", "current_secret": "def", "previous_key_id": "k1", "previous_secret": "abc"}'
     )
     assert rotated == KeyRing(SigningKey("k2", "def"), SigningKey("k1", "abc"))
+
+
+def test_the_readme_signature_example_signs_and_verifies_like_the_reference():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Your own services (webhook contract)", 1)[1]
+    example: dict[str, object] = {}
+    exec(section.split("```python\n", 1)[1].split("```", 1)[0], example)  # noqa: S102 - our own README
+    header = example["sign"](BODY, NEW.key_id, NEW.secret, NOW)  # type: ignore[operator]
+    assert header == sign(BODY, NEW, now_epoch=NOW)
+    assert example["verify"](header, BODY, {NEW.key_id: NEW.secret}, NOW)  # type: ignore[operator]
+    assert not example["verify"](header, BODY + b" ", {NEW.key_id: NEW.secret}, NOW)  # type: ignore[operator]
