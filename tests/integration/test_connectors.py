@@ -298,6 +298,12 @@ def test_an_answer_with_a_bad_signature_is_refused(stack: Harness, webhook_only)
     assert performed(webhook_only, "erase") == before
 
 
+def test_a_partial_answer_is_never_taken_as_done(stack: Harness, webhook_only):
+    _request_id, found = _fail_every_attempt(stack, webhook_only, "partial")
+    assert found["request"]["status"] == "failed"
+    assert found["request"]["outcome"]["failure"]["reason"] == "partial result: 2 of 3 shards answered"
+
+
 def test_a_failed_request_is_finished_by_the_dlq_redrive_once_the_service_recovers(
     stack: Harness, webhook_only, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

@@ -4,7 +4,7 @@ small HTTP server on loopback standing in for a company service in front of its 
 It checks each call's signature and Idempotency-Key, answers signed, and does each operation once
 per key however often it is asked. Modes: "sync" (200 + result), "async" (202; `callbacks()` gives
 the signed callbacks to deliver, and the same key then answers 200 + result), and the faults
-"timeout" (answers too late), "error500" and "bad_signature" (signed with a key nobody holds).
+"timeout" (answers too late), "error500", "partial" and "bad_signature" (signed with a key nobody holds).
 """
 
 from __future__ import annotations
@@ -110,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(state.delay_seconds)
         if mode == "error500":
             self._reply(500, {"status": "failed", "error": "database unavailable"})
+            return
+        if mode == "partial":
+            self._reply(200, {"status": "partial", "error": "2 of 3 shards answered"})
             return
         if mode == "bad_signature":
             self._reply(200, {"status": "done", "erased": 0}, key=SigningKey(state.keys.current.key_id, "not-the-key"))

@@ -83,3 +83,12 @@ def test_a_manual_task_names_the_request_not_the_person_and_counts_its_age():
     assert task.state == "open"
     assert task.age_days == 2.0
     assert "someone@example.org" not in task.model_dump_json()
+
+
+def test_a_request_waiting_on_a_manual_task_is_warned_and_breached_like_any_open_request():
+    from privacydesk.logic.deadline_monitor import MonitorRules, NoticeKind, assess
+
+    request = waiting(step("helpdesk", "manual")).model_copy(update={"acknowledged_at": NOW - timedelta(days=3)})
+    warned = assess(request, request.received_at + (request.respond_by - request.received_at) * 0.8, MonitorRules())
+    assert [n.kind for n in warned.send] == [NoticeKind.RESPOND_WARNING]
+    assert assess(request, request.respond_by + timedelta(hours=1), MonitorRules()).overdue

@@ -118,6 +118,8 @@ class WebhookConnector:
             raise ExternalStepError(self.store.name, "answer is not JSON") from error
         if status != 200 or not isinstance(value, dict):
             raise ExternalStepError(self.store.name, f"answered HTTP {status}")
+        if value.get("status") == "partial":  # like a store's unprocessed items: retried, never taken as done
+            raise ExternalStepError(self.store.name, f"partial result: {str(value.get('error', ''))[:200]}")
         if value.get("status") != "done":
             raise ExternalStepError(self.store.name, f"reported a failure: {str(value.get('error', ''))[:200]}")
         if operation == "export":
