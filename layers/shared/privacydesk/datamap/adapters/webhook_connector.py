@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ from privacydesk.settings import get_settings, link_base_url, on_reload
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5  # 0.5 s, 1 s, ... between attempts
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # the stand-in and tests may use plain http
 KEY_CACHE_SECONDS = 300.0  # a rotated key is picked up within five minutes
 _key_cache: dict[str, tuple[float, KeyRing]] = {}
 on_reload(_key_cache.clear)
@@ -101,6 +103,9 @@ class WebhookConnector:
     def call(self, operation: str, request: PrivacyRequest, ids: SubjectIds, key: str) -> StepAnswer:
         if not self.endpoint:
             raise ExternalStepError(self.store.name, "no endpoint is configured")
+        parsed = urllib.parse.urlsplit(self.endpoint)
+        if parsed.scheme != "https" and parsed.hostname not in LOOPBACK:  # identifiers travel in the body
+            raise ExternalStepError(self.store.name, "the endpoint must use https")
         body = json.dumps(contract_body(operation, request, ids, self.store), sort_keys=True).encode()
         status, headers, reply = self._post(f"{self.endpoint}/privacydesk/{operation}", body, key)
         try:
