@@ -92,6 +92,7 @@ def _use_stores(monkeypatch: pytest.MonkeyPatch, *extra: dict[str, Any]) -> None
 def both(stack: Harness, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
     _use_stores(monkeypatch, WEBHOOK_STORE, MANUAL_STORE)
     receiver.state.mode = "async"
+    receiver.state.accepted.clear()  # what earlier tests left waiting is theirs
     yield receiver
     _reset_wiring()
 
@@ -185,6 +186,16 @@ def test_an_access_waits_for_the_service_and_the_task_then_exports_all_three(sta
         {k: v for k, v in INVOICE.items() if k != "internal_note"}
     ]
     assert bundle.read("files/support_desk/tickets.txt") == b"ticket 7: refund"
+
+
+def test_the_requester_sees_their_request_waiting_on_external_steps(stack: Harness, both: WebhookReceiver):
+    person = person_with_invoice(stack, both)
+    receipt = submit_and_verify(stack, type="delete", email=person["email"])
+    drain_fulfilment(stack)
+    bearer = {"Authorization": f"Bearer {receipt['status_token']}"}
+    status = stack.http("GET", f"/v1/requests/{receipt['request_id']}", headers=bearer)
+    assert status.json()["status"] == "awaiting_external_steps"
+    assert status.json()["closed_at"] is None  # open: the 30-day clock still runs
 
 
 def test_a_delete_erases_the_table_the_service_and_the_task_and_reports_each(stack: Harness, both: WebhookReceiver):
