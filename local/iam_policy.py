@@ -215,6 +215,8 @@ class _DeepResolver:
                     return self.resolver.resolve({key: [arg[0], {k: self(v) for k, v in arg[1].items()}]})
                 if key == "Fn::Join":
                     return arg[0].join(str(self(v)) for v in arg[1])
+                if key == "Fn::If":  # a grant that follows a parameter (e.g. a secret created or passed in)
+                    return self(arg[1] if self.resolver.condition(arg[0]) else arg[2])
                 if key in ("Ref", "Fn::GetAtt", "Fn::Sub"):
                     resolved = self.resolver.resolve(value)
                     if resolved in ("", None):

@@ -338,6 +338,23 @@ def _create_what_moto_skips(stack: LocalStack, client: Any) -> None:
                     TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
                 )
             physical = ",".join(props["Topics"])
+        elif kind == "AWS::SecretsManager::Secret" and (
+            "Condition" not in resource or resolver.condition(resource["Condition"])
+        ):  # [issue 20] the webhook signing keys: generated as CloudFormation would
+            physical = _create_secret(client, logical_id, props)
         if physical:
             stack.physical[logical_id] = physical
             stack.types[logical_id] = kind
+
+
+def _create_secret(client: Any, logical_id: str, props: dict[str, Any]) -> str:
+    import secrets
+
+    generate = props.get("GenerateSecretString", {})
+    value = json.loads(generate.get("SecretStringTemplate", "{}"))
+    if generate.get("GenerateStringKey"):
+        value[generate["GenerateStringKey"]] = secrets.token_hex(int(generate.get("PasswordLength", 32)) // 2)
+    created = client("secretsmanager").create_secret(
+        Name=props.get("Name") or f"{STACK_NAME}-{logical_id}", SecretString=json.dumps(value)
+    )
+    return str(created["ARN"])

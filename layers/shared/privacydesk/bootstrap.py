@@ -106,6 +106,8 @@ on_reload(reset)
 @cache
 def fulfilment_services() -> FulfilmentServices:
     from privacydesk.datamap.adapters.accounts import AccountDirectory
+    from privacydesk.fulfilment.adapters.external_connectors import external_connector_for
+    from privacydesk.fulfilment.adapters.manual_connector import ManualAttachments
     from privacydesk.datamap.adapters.store_registry import adapter_for
     from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.fulfilment.adapters.export_grants import ExportGrants
@@ -124,6 +126,8 @@ def fulfilment_services() -> FulfilmentServices:
         exports=ExportBucket(),
         export_links=ExportGrants(),
         export_link_days=get_settings().export_link_days,
+        external=external_connector_for,
+        attachment=ManualAttachments().open,
     )
 
 

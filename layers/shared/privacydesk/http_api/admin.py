@@ -19,6 +19,7 @@ app = LazyRoutersResolver(
         ("/v1/admin/subjects/*", "privacydesk.subjects.entry.admin_subjects"),
         ("/v1/admin/reports/*", "privacydesk.reporting.entry.admin_reports"),
         ("/v1/admin/review*", "privacydesk.email_intake.entry.admin_review"),
+        ("/v1/admin/tasks*", "privacydesk.fulfilment.entry.admin_tasks"),
     ),
     enable_validation=True,
 )

@@ -20,6 +20,7 @@ app = LazyRoutersResolver(
         ("/v1/policy*", "privacydesk.policy.entry.policy_routes"),
         ("/v1/notices*", "privacydesk.policy.entry.policy_routes"),
         ("/privacy*", "privacydesk.http_api.pages"),
+        ("/v1/connectors/*", "privacydesk.fulfilment.entry.connector_callbacks"),  # [issue 20]
     ),
     enable_validation=True,
 )

@@ -43,6 +43,12 @@ class RequestCompleted(RequestEvent):
     detail_type: ClassVar[str] = "Request.Completed"
 
 
+class RequestExternalStepsResolved(RequestEvent):
+    """The last pending external step (webhook callback, manual task) resolved: fulfilment resumes."""
+
+    detail_type: ClassVar[str] = "Request.ExternalStepsResolved"
+
+
 class RequestDenied(RequestEvent):
     detail_type: ClassVar[str] = "Request.Denied"
 

@@ -49,6 +49,10 @@ class Settings:
     # (template.yaml's values) keep a metric writable whatever the environment holds.
     powertools_metrics_namespace: str = "PrivacyDesk"
     powertools_service_name: str = "privacydesk"  # the "service" dimension the alarms expect
+    # [issue 20] the company's own service (a data-map store of kind webhook): base URL, and the
+    # Secrets Manager id of its signing keys (never the secret itself)
+    webhook_endpoint_url: str = ""
+    webhook_secret_id: str = ""
     contact_email: str = ""  # "Contact Us" on /privacy; empty: SENDER_EMAIL, where requests by email go
 
     @property

@@ -97,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--note", required=True)
     resolve.add_argument("--request-id")
 
+    tasks = groups.add_parser("tasks", help="manual steps of requests: list, complete").add_subparsers(
+        dest="action", required=True
+    )  # [issue 20]
+    tasks_list = tasks.add_parser("list", help="the open manual tasks (or every task of --request-id)")
+    tasks_list.add_argument("--request-id")
+    task_done = tasks.add_parser("complete", help="mark a manual task done (the request then moves on)")
+    task_done.add_argument("task_id", help="<request_id>/<store>, as `tasks list` shows it")
+    task_done.add_argument("--note", required=True)
+    task_done.add_argument("--records", type=int, default=0, help="how many records you found, exported or erased")
+    task_done.add_argument("--attachment", type=Path, help="Access: a file to include in the person's export")
+
     dlq = groups.add_parser("dlq", help="dead-letter queues: list them, redrive one").add_subparsers(
         dest="action", required=True
     )
@@ -202,10 +213,26 @@ def run_review(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]
     return (0 if reply.status < 400 else 1), reply.body
 
 
+def run_tasks(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
+    if args.action == "list":
+        reply = client.call("GET", "/v1/admin/tasks", query={"request_id": args.request_id})
+    else:
+        import base64
+
+        body: dict[str, Any] = {"note": args.note, "records": args.records}
+        if args.attachment is not None:
+            content = base64.b64encode(args.attachment.read_bytes()).decode()
+            body["attachment"] = {"file_name": args.attachment.name, "content_base64": content}
+        reply = client.call("POST", f"/v1/admin/tasks/{args.task_id}/complete", body)
+    return (0 if reply.status < 400 else 1), reply.body
+
+
 def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
     base = "/v1/admin/requests"
     if args.group == "review":
         return run_review(args, client)
+    if args.group == "tasks":
+        return run_tasks(args, client)
     if args.group == "audit":
         from privacydesk.requests.domain.audit_trail import AuditEvent, verify_chain
 

@@ -181,9 +181,13 @@ class Redaction(_Strict):
     recipient_hides: list[str] = Field(default_factory=list)
 
 
+# Stores PrivacyDesk does not read itself: a company service (webhook contract) or a DPO's task.
+EXTERNAL_KINDS = frozenset({"webhook", "manual"})
+
+
 class Store(_Strict):
     name: str
-    kind: Literal["dynamodb", "s3"]
+    kind: Literal["dynamodb", "s3", "webhook", "manual"]
     category: Category
     description: str
     table: Location | None = None  # dynamodb
@@ -203,9 +207,23 @@ class Store(_Strict):
     legal_hold: LegalHold = Field(default_factory=LegalHold)
     redaction: Redaction = Field(default_factory=Redaction)
     linked_objects: list[LinkedObjects] = Field(default_factory=list)
+    # webhook: Settings attributes naming the service's base URL and its signing secret's id
+    endpoint_setting: str | None = None
+    secret_setting: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # manual: what the DPO is asked to do, per operation (find/export/correct/erase)
+    instructions: str = ""
+
+    @property
+    def external(self) -> bool:
+        return self.kind in EXTERNAL_KINDS
 
     @model_validator(mode="after")
     def _located(self) -> Store:
+        if self.kind == "webhook" and not (self.endpoint_setting and self.secret_setting):
+            raise ValueError(f"{self.name}: a webhook store needs endpoint_setting and secret_setting")
+        if self.kind == "manual" and not self.instructions:
+            raise ValueError(f"{self.name}: a manual store needs instructions for the DPO")
         if self.kind == "dynamodb" and not (self.table and self.key_attributes and self.bucket is None):
             raise ValueError(f"{self.name}: a dynamodb store needs table and key_attributes (and no bucket)")
         if self.kind == "s3" and not (self.bucket and self.prefix and self.table is None):

@@ -30,13 +30,9 @@ from privacydesk.requests.domain.deadline_monitor import (
     checked,
     is_overdue,
 )
-from privacydesk.kernel.errors import Conflict
-from privacydesk.requests.domain.ports import RequestServices
-from privacydesk.kernel.events import DeadlineBreached
 from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus
-from privacydesk.kernel.observability import logger
-from privacydesk.requests.domain import lifecycle
 from privacydesk.requests.domain.outbox import OutboxItem, email_item, event_item
+from privacydesk.requests.domain.ports import RequestServices
 
 ACTOR = "deadline_monitor"
 EXPIRED = RequestStatus.EXPIRED

@@ -14,13 +14,14 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
 from privacydesk.datamap.domain.model import Category, DataMap, Store
 from privacydesk.datamap.domain.ports import StoreConnector
+from privacydesk.fulfilment.domain.external_export import ExternalExport, write_external
 from privacydesk.requests.domain.model import PrivacyRequest
 from privacydesk.subjects.domain.subjects import Match, SubjectIds, excluded, matches
 
@@ -166,11 +167,16 @@ def write_bundle(
     connector: Callable[[Store], StoreConnector],
     ids: SubjectIds,
     now: datetime,
+    external: Mapping[str, ExternalExport] | None = None,
 ) -> BundleReport:
     report = BundleReport()
     now_epoch = int(now.timestamp())
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for store in datamap.stores:
+            if store.external:  # [issue 20] a webhook's records, a manual task's files
+                records, files = write_external(bundle, store, (external or {}).get(store.name))
+                report.stores[store.name] = StoreExport(records=records, files=files)
+                continue
             report.stores[store.name] = _write_store(bundle, store, connector(store), ids, now_epoch)
         bundle.writestr("README.txt", readme(request, datamap, report, now))
     return report

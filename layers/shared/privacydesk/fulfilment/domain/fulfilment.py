@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from privacydesk.datamap.domain.anonymization import AnonymizationRule, owner_rule, recipient_rule
@@ -22,6 +23,14 @@ from privacydesk.datamap.domain.ports import StoreConnector
 from privacydesk.datamap.domain.store_errors import StoreMisconfigured
 from privacydesk.fulfilment.domain import export_links
 from privacydesk.fulfilment.domain.export_bundle import write_bundle
+from privacydesk.fulfilment.domain.external_export import ExternalExport
+from privacydesk.fulfilment.domain.pending_steps import (
+    OPERATIONS,
+    ExternalProgress,
+    ExternalStepError,
+    external_stores,
+    run_external_steps,
+)
 from privacydesk.fulfilment.domain.ports import FulfilmentServices
 from privacydesk.kernel.errors import InvalidInput
 from privacydesk.kernel.events import DomainEvent, SubjectErased, SubjectObjectionChanged
@@ -119,12 +128,17 @@ def fulfil(
             },
         )
     try:
+        progress = ExternalProgress({}, {})
+        if request.type in OPERATIONS and external_stores(services.datamap):
+            request, progress = _external_steps(request, ids, now=now, services=services)
+            if progress.pending:  # parked: the last callback or task completion brings us back
+                return FulfilmentResult(request_id, "waiting", request.status, ", ".join(progress.pending))
         if request.type == RequestType.ACCESS:
-            return _access(request, ids, now=now, services=services)
+            return _access(request, ids, now=now, services=services, progress=progress)
         if request.type == RequestType.DELETE:
-            return _erase(request, ids, now=now, services=services)
+            return _erase(request, ids, now=now, services=services, progress=progress)
         if request.type == RequestType.UPDATE:
-            return _correct(request, ids, now=now, services=services)
+            return _correct(request, ids, now=now, services=services, progress=progress)
         return _object(request, ids, now=now, services=services)
     except Exception as error:
         _record_failure(request_id, error, attempt=attempt, max_attempts=max_attempts, now=now, services=services)
@@ -138,6 +152,8 @@ def _record_failure(
     failure = {"attempt": attempt, "error": type(error).__name__, "store": getattr(error, "store", None)}
     if isinstance(error, StoreMisconfigured):  # the operator's fix is in the message (no personal data in it)
         failure["detail"] = error.detail
+    if isinstance(error, ExternalStepError):  # what the service did (timeout, HTTP 500, bad signature)
+        failure["reason"] = error.reason
 
     def failed(current: PrivacyRequest) -> PrivacyRequest:
         if not final or current.status != RequestStatus.IN_PROGRESS:
@@ -186,18 +202,59 @@ def _finish(
     return FulfilmentResult(request.request_id, "completed", done.status)
 
 
+# ---------------------------------------------------------------------- external steps [issue 20]
+def _external_steps(
+    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+) -> tuple[PrivacyRequest, ExternalProgress]:
+    if services.external is None:
+        raise ExternalStepError("external", "no connector for webhook or manual stores is configured")
+    return run_external_steps(
+        request,
+        ids,
+        datamap=services.datamap,
+        connector=services.external,
+        now=now,
+        services=services.requests,
+        actor=ACTOR,
+    )
+
+
+def _external_exports(progress: ExternalProgress, services: FulfilmentServices) -> dict[str, ExternalExport]:
+    """The Access bundle's share of the external stores: webhook records, manual attachments."""
+    exports: dict[str, ExternalExport] = {}
+    for name, step in progress.steps.items():
+        export = ExternalExport(records=progress.records.get(name, []))
+        if services.attachment is not None:
+            opener = services.attachment
+            for key in step.result.get("attachments", []):
+                export.files.append((str(key).rsplit("/", 1)[-1], partial(opener, str(key))))
+        exports[name] = export
+    return exports
+
+
 # ------------------------------------------------------------------------------------ Access
 def export_key(request_id: str) -> str:
     return f"exports/{request_id}/personal-data.zip"
 
 
 def _access(
-    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+    request: PrivacyRequest,
+    ids: SubjectIds,
+    *,
+    now: datetime,
+    services: FulfilmentServices,
+    progress: ExternalProgress,
 ) -> FulfilmentResult:
     key = export_key(request.request_id)
     with services.exports.writer(key, "application/zip") as out:
         report = write_bundle(
-            out, request=request, datamap=services.datamap, connector=services.connector, ids=ids, now=now
+            out,
+            request=request,
+            datamap=services.datamap,
+            connector=services.connector,
+            ids=ids,
+            now=now,
+            external=_external_exports(progress, services),
         )
     # The email carries a secret for our download route, not an S3 URL (fulfilment.domain.export_links); the
     # bucket's lifecycle deletes the object no sooner than the link expires.
@@ -296,7 +353,7 @@ def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds
     """Look again, everywhere: what should be gone must not be found (kept records excepted)."""
     remaining: dict[str, int] = {}
     for store in services.datamap.stores:
-        if _kept_reason(store, ids, holds):
+        if store.external or _kept_reason(store, ids, holds):  # a service vouches for its own erasure
             continue
         connector = services.connector(store)
         left = 0
@@ -316,7 +373,12 @@ def _verify_erasure(services: FulfilmentServices, ids: SubjectIds, holds: _Holds
 
 
 def _erase(
-    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+    request: PrivacyRequest,
+    ids: SubjectIds,
+    *,
+    now: datetime,
+    services: FulfilmentServices,
+    progress: ExternalProgress,
 ) -> FulfilmentResult:
     repo = services.requests.requests
     holds = _Holds(services, {})
@@ -324,7 +386,17 @@ def _erase(
     for store in sorted(services.datamap.stores, key=erase_last):
         if store.name in request.outcome.get("stores", {}):
             continue  # erased in an earlier attempt
-        counts = _erase_store(store, services.connector(store), ids, holds, now_epoch)
+        if store.external:  # the service's (or the DPO's) own account of what it erased
+            result = progress.steps[store.name].result
+            counts: dict[str, Any] = {
+                "deleted": int(result.get("erased", result.get("records", 0)) or 0),
+                "anonymized": 0,
+                "kept": int(result.get("kept", 0) or 0),
+            }
+            if result.get("kept_reason"):
+                counts["kept_reason"] = str(result["kept_reason"])
+        else:
+            counts = _erase_store(store, services.connector(store), ids, holds, now_epoch)
 
         def recorded(
             current: PrivacyRequest, name: str = store.name, result: dict[str, Any] = counts
@@ -429,7 +501,12 @@ def _remove_earlier_exports(
 
 # ------------------------------------------------------------------------------------ Update
 def _correct(
-    request: PrivacyRequest, ids: SubjectIds, *, now: datetime, services: FulfilmentServices
+    request: PrivacyRequest,
+    ids: SubjectIds,
+    *,
+    now: datetime,
+    services: FulfilmentServices,
+    progress: ExternalProgress,
 ) -> FulfilmentResult:
     try:
         values = validated_corrections(request.corrections, services.datamap)
@@ -441,6 +518,10 @@ def _correct(
     for store in services.datamap.stores:
         here = {name: value for name, value in values.items() if name in store.personal_fields}
         if not here:
+            continue
+        if store.external:  # corrected by the service (or the DPO) in the external step
+            step_result = progress.steps[store.name].result
+            updated[store.name] = int(step_result.get("corrected", step_result.get("records", 0)) or 0)
             continue
         connector = services.connector(store)
         count = 0

@@ -14,7 +14,9 @@ The figures a regulator or a CCPA-style annual disclosure asks for:
 - days to close (received -> closed) of requests completed, denied or answered: the median and
   the 90th percentile (linear interpolation between closest ranks, like PERCENTILE.INC);
 - every extension and every denial, with its reason;
-- per week (Monday, Asia/Manila) of receipt: requests received and the on-time answer rate.
+- per week (Monday, Asia/Manila) of receipt: requests received and the on-time answer rate;
+- manual tasks (data-map stores of kind `manual`, issue 20): how many are open and closed, the age
+  of the oldest open one and the median days a closed one took.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ class Week(Model):
     on_time_rate: float | None
 
 
+class ManualTaskFigures(Model):
+    open: int = 0
+    closed: int = 0
+    oldest_open_days: float | None = None
+    median_days_to_close: float | None = None
+
+
 class ComplianceReport(Model):
     period_from: datetime
     period_to: datetime
@@ -103,6 +112,7 @@ class ComplianceReport(Model):
     extensions: Extensions
     denials: Denials
     weekly: list[Week]
+    manual_tasks: ManualTaskFigures = ManualTaskFigures()
 
 
 def parse_moment(raw: str, name: str) -> datetime:
@@ -171,6 +181,27 @@ def percentile(values: list[float], share: float) -> float | None:
 def week_start(moment: datetime) -> date:
     day = moment.astimezone(MANILA).date()
     return day - timedelta(days=day.weekday())
+
+
+def manual_task_figures(requests: list[PrivacyRequest], as_of: datetime) -> ManualTaskFigures:
+    """From each request's external steps (fulfilment.domain.pending_steps keeps them in its outcome)."""
+    open_ages: list[float] = []
+    closed_days: list[float] = []
+    for request in requests:
+        for step in request.outcome.get("external_steps", {}).values():
+            if step.get("kind") != "manual":
+                continue
+            opened = datetime.fromisoformat(step["opened_at"])
+            if step.get("state") == "pending":
+                open_ages.append((as_of - opened).total_seconds() / 86400)
+            elif step.get("resolved_at"):
+                closed_days.append((datetime.fromisoformat(step["resolved_at"]) - opened).total_seconds() / 86400)
+    return ManualTaskFigures(
+        open=len(open_ages),
+        closed=len(closed_days),
+        oldest_open_days=round(max(open_ages), 2) if open_ages else None,
+        median_days_to_close=round(statistics.median(closed_days), 2) if closed_days else None,
+    )
 
 
 def build(
@@ -255,6 +286,7 @@ def build(
             )
             for day, counts in sorted(weeks.items())
         ],
+        manual_tasks=manual_task_figures(chosen, as_of),
     )
 
 
@@ -296,6 +328,10 @@ def to_csv(report: ComplianceReport) -> str:
     rows += [["denials", "count", report.denials.count, ""]]
     rows += [["denials_by_reason", reason, count, ""] for reason, count in report.denials.by_reason.items()]
     rows += [["denial", d.request_id, d.type, d.reason] for d in report.denials.items]
+    rows += [
+        ["manual_tasks", key, "" if value is None else value, ""]
+        for key, value in report.manual_tasks.model_dump().items()
+    ]
     for week in report.weekly:
         rate = "" if week.on_time_rate is None else week.on_time_rate
         rows.append(

@@ -25,14 +25,14 @@ from privacydesk.audit.adapters.audit_store import AuditTrailStore, save_in
 from privacydesk.audit.domain.trail import AuditEvent, next_event
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.dynamo import table, transaction_condition_failed
+from privacydesk.kernel.errors import Conflict, NotFound
+from privacydesk.kernel.settings import get_settings
 from privacydesk.requests.adapters.outbox_store import OutboxRecord, outbox_record
 from privacydesk.requests.domain.deadline_monitor import MonitorRules
 from privacydesk.requests.domain.deadline_monitor import next_check_at as monitor_next_check_at
-from privacydesk.kernel.errors import Conflict, NotFound
-from privacydesk.requests.domain.tokens import VerificationChallenge
 from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus
 from privacydesk.requests.domain.outbox import Consequences, OutboxItem, numbered
-from privacydesk.kernel.settings import get_settings
+from privacydesk.requests.domain.tokens import VerificationChallenge
 
 OPEN_SHARDS = 4
 REQUEST_RECORD_RETENTION = timedelta(days=3 * 365)  # privacy-request records: 3 years after closing

@@ -28,6 +28,7 @@ from privacydesk.requests.domain.model import (
     RequestType,
     Subject,
 )
+from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
 from privacydesk.requests.domain.ports import ReceiptStore, RequestServices
 from privacydesk.requests.domain.scope import proofs_of
 from privacydesk.requests.domain.tokens import (
@@ -39,16 +40,6 @@ from privacydesk.requests.domain.tokens import (
     matches,
     new_token,
 )
-from privacydesk.requests.domain.model import (
-    Channel,
-    PrivacyRequest,
-    RequestStatus,
-    RequestType,
-    Subject,
-)
-from privacydesk.kernel.observability import logger
-from privacydesk.requests.domain import lifecycle
-from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
 
 MAX_ID_LENGTH = 100  # ids are "req_" + 32 hex; a longer one is none of ours (nor a valid DynamoDB key)
 

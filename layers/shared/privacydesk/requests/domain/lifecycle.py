@@ -23,6 +23,7 @@ from privacydesk.kernel.events import (
     RequestDenied,
     RequestEvent,
     RequestExpired,
+    RequestExternalStepsResolved,
     RequestReceived,
     RequestVerified,
 )
@@ -152,6 +153,11 @@ TRANSITIONS: dict[str, Transition] = {
     "expired": Transition("expired", S.EXPIRED, RequestExpired, _expired),
     "held": Transition("held", S.ON_HOLD),
     "acknowledged": Transition("acknowledged", S.ACKNOWLEDGED),
+    # [issue 20] external steps (fulfilment.domain.pending_steps): parked, resumed by the last
+    # resolution (its event brings fulfilment back), or failed by a service's failure callback
+    "external_steps_pending": Transition("external_steps_pending", S.AWAITING_EXTERNAL_STEPS),
+    "external_steps_resolved": Transition("external_steps_resolved", S.IN_PROGRESS, RequestExternalStepsResolved),
+    "external_step_failed": Transition("external_step_failed", S.FAILED),
 }
 
 

@@ -26,6 +26,8 @@ class RequestStatus(StrEnum):
     PENDING_VERIFICATION = "pending_verification"
     VERIFIED = "verified"
     IN_PROGRESS = "in_progress"
+    # fulfilment waits on an external step (a webhook's callback, a DPO's manual task); still open
+    AWAITING_EXTERNAL_STEPS = "awaiting_external_steps"
     ON_HOLD = "on_hold"
     COMPLETED = "completed"
     DENIED = "denied"

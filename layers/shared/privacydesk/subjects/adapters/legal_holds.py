@@ -25,13 +25,13 @@ from pynamodb.transactions import TransactWrite
 
 from privacydesk.audit.adapters.audit_store import AuditTrailStore, save_in
 from privacydesk.audit.domain.trail import AuditEvent, subject_stream
-from privacydesk.kernel.dynamo import table, transaction_condition_failed
-from privacydesk.requests.adapters.requests_store import transaction_connection
+from privacydesk.datamap.adapters.dynamodb_store import DynamoDbStore
 from privacydesk.datamap.adapters.retention_fields import retention_fields
-from privacydesk.datamap.adapters.store_items import StoreTable
-from privacydesk.kernel.errors import Conflict
-from privacydesk.subjects.domain.legal_hold import Hold
 from privacydesk.datamap.domain.model import Store
+from privacydesk.kernel.dynamo import table, transaction_condition_failed
+from privacydesk.kernel.errors import Conflict
+from privacydesk.requests.adapters.requests_store import transaction_connection
+from privacydesk.subjects.domain.legal_hold import Hold
 
 
 @table("subject_holds_table")
