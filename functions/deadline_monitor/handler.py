@@ -11,6 +11,7 @@ from privacydesk.dal.requests_store import RequestRepository, monitor_rules
 from privacydesk.logic import deadline_checks
 from privacydesk.logic.deadline_monitor import NoticeKind, scheduled_time
 from privacydesk.observability import logger, metrics
+from privacydesk.processors.entry.overdue import check_processor_notices
 from privacydesk.settings import get_settings
 
 METRIC_OF = {
@@ -41,7 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="OverdueRequests", unit=MetricUnit.Count, value=run.overdue)
     metrics.add_metric(name="DeadlineNoticeFailures", unit=MetricUnit.Count, value=len(run.failed))
-    summary = run.summary()
+    processors = check_processor_notices(now, get_settings().dpo_email)  # [issue 20] overdue processor notices
+    metrics.add_metric(name="ProcessorNoticesEscalated", unit=MetricUnit.Count, value=len(processors.escalated))
+    summary = {**run.summary(), "processor_notices_escalated": len(processors.escalated)}
     logger.info("deadline check", extra=summary)
     if run.failed:  # the notices were released and are retried; fail the run so the alarm sees it
         raise RuntimeError(f"{len(run.failed)} deadline notices could not be delivered; they are retried")

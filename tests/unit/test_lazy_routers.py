@@ -34,9 +34,11 @@ def test_each_route_of_a_router_is_reached_by_its_own_pattern(app_name: str):
 
 def test_every_router_module_belongs_to_an_app():
     declared = {module for app in APPS.values() for _, module in app.router_paths}
+    package = API_DIR.parent
+    candidates = [*API_DIR.glob("*.py"), *package.glob("*/entry/*.py")]  # old layout, and capabilities' entry/
     on_disk = {
-        f"privacydesk.api.{path.stem}"
-        for path in API_DIR.glob("*.py")
+        ".".join(("privacydesk", *path.relative_to(package).with_suffix("").parts))
+        for path in candidates
         if re.search(r"^router = ", path.read_text(encoding="utf-8"), re.M)
     }
     assert on_disk == declared

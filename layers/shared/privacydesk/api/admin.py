@@ -12,6 +12,7 @@ from privacydesk.api.lazy_routers import LazyRoutersResolver
 _API = "privacydesk.api"
 app = LazyRoutersResolver(
     routers=(
+        ("/v1/admin/requests/*/processors*", "privacydesk.processors.entry.admin_routes"),
         ("/v1/admin/requests*", f"{_API}.admin_requests"),
         ("/v1/admin/policy/versions/*/deliveries", f"{_API}.admin_notices"),
         ("/v1/admin/policy/*", f"{_API}.admin_policy"),

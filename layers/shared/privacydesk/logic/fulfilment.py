@@ -168,6 +168,13 @@ def _finish(
     """Close the request: its outcome, audit, Request.Completed, `extra` events and the requester's
     notice (email to the verified address, or SMS) are committed together (requests.lifecycle)."""
     message += "".join(UNPROVEN_NOTE[kind] for kind in proven_scope(request).unproven if kind in UNPROVEN_NOTE)
+    if request.type in (RequestType.UPDATE, RequestType.DELETE):  # Art. 19: which processors are told
+        from privacydesk.processors.domain.decision import processors_to_notify
+        from privacydesk.processors.domain.model import load_processors
+
+        told = processors_to_notify(load_processors(), request.type, {**request.outcome, **outcome})
+        if told:
+            outcome = {**outcome, "processors": told}
     done = lifecycle.complete(
         request.request_id,
         message,

@@ -117,6 +117,11 @@ def _completed(request: PrivacyRequest, note: Note) -> list[OutboxItem]:
     if request.verification_method == "sms_code" and request.subject.phone:
         text = note.sms or f"{notifications.COMPANY}: your privacy request is complete."
         items.append(sms_item("completed_sms", request.request_id, request.subject.phone, text))
+    if request.outcome.get("processors"):  # Art. 19: the corrections and erasures passed on, with this commit
+        from privacydesk.processors.domain.model import load_processors
+        from privacydesk.processors.domain.notices import notice_items
+
+        items.extend(notice_items(request, load_processors()))
     return items
 
 

@@ -29,7 +29,7 @@ from privacydesk.models.base import Model
 from privacydesk.models.events import DomainEvent, event_type
 from privacydesk.models.requests import PrivacyRequest
 
-OutboxKind = Literal["event", "email", "sms"]
+OutboxKind = Literal["event", "email", "sms", "processor"]  # processor: privacydesk.processors
 ClaimState = Literal["claimed", "delivered"]
 
 
@@ -104,12 +104,17 @@ class DeliveryClaims(Protocol):
     def release(self, outbox_id: str) -> None: ...
 
 
+class ProcessorNotices(Protocol):
+    def send(self, item: OutboxItem, now: datetime) -> None: ...
+
+
 @dataclass
 class OutboxPorts:
     claims: DeliveryClaims
     events: EventPublisher
     mailer: Mailer
     sms: SmsSender
+    processors: ProcessorNotices | None = None  # notices to processors (privacydesk.processors)
 
 
 def deliver(item: OutboxItem, *, now: datetime, ports: OutboxPorts) -> Literal["delivered", "already_delivered"]:
@@ -121,6 +126,10 @@ def deliver(item: OutboxItem, *, now: datetime, ports: OutboxPorts) -> Literal["
             ports.events.publish(stored_event(item))
         elif item.kind == "email":
             ports.mailer.send(stored_email(item))
+        elif item.kind == "processor":
+            if ports.processors is None:
+                raise RuntimeError("no processor-notice sender is wired")
+            ports.processors.send(item, now)
         else:
             ports.sms.send(item.payload["phone"], item.payload["text"])
     except Exception:

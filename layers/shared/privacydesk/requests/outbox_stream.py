@@ -21,8 +21,16 @@ def outbox_ports() -> OutboxPorts:
     from privacydesk.integrations.event_bus import EventBridgePublisher
     from privacydesk.integrations.mailer import SesMailer
     from privacydesk.integrations.sms import SnsSmsSender
+    from privacydesk.processors.entry.delivery import processor_notice_sender
 
-    return OutboxPorts(claims=OutboxClaims(), events=EventBridgePublisher(), mailer=SesMailer(), sms=SnsSmsSender())
+    mailer = SesMailer()
+    return OutboxPorts(
+        claims=OutboxClaims(),
+        events=EventBridgePublisher(),
+        mailer=mailer,
+        sms=SnsSmsSender(),
+        processors=processor_notice_sender(mailer),
+    )
 
 
 on_reload(outbox_ports.cache_clear)
