@@ -171,8 +171,10 @@ def _finish(
     if request.type in (RequestType.UPDATE, RequestType.DELETE):  # Art. 19: which processors are told
         from privacydesk.processors.domain.decision import processors_to_notify
         from privacydesk.processors.domain.model import load_processors
+        from privacydesk.processors.domain.notices import proven_identifiers
 
-        told = processors_to_notify(load_processors(), request.type, {**request.outcome, **outcome})
+        known = set(proven_identifiers(request))
+        told = processors_to_notify(load_processors(), request.type, {**request.outcome, **outcome}, known)
         if told:
             outcome = {**outcome, "processors": told}
     done = lifecycle.complete(

@@ -45,16 +45,19 @@ def _concerned(processor: Processor, touched: dict[str, set[str] | None]) -> dic
 
 
 def processors_to_notify(
-    processors: ProcessorMap, request_type: RequestType, outcome: dict[str, Any]
+    processors: ProcessorMap, request_type: RequestType, outcome: dict[str, Any], known: set[str]
 ) -> dict[str, dict[str, Any]]:
-    """The `outcome["processors"]` entry of a completing request: name -> what it is asked to do."""
+    """The `outcome["processors"]` entry of a completing request: name -> what it is asked to do.
+
+    `known`: the identifier kinds the request proved (account_id, email, phone). A processor that
+    knows the person by none of them could not act on a notice, so it is not sent one."""
     action = ACTION_OF.get(request_type)
     if action is None:
         return {}
     touched = touched_stores(request_type, outcome)
     decided: dict[str, dict[str, Any]] = {}
     for processor in processors.processors:
-        if request_type.value not in processor.notify_on:
+        if request_type.value not in processor.notify_on or not known & set(processor.identified_by):
             continue
         concerned = _concerned(processor, touched)
         if concerned:

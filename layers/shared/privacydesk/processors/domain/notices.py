@@ -32,12 +32,18 @@ def notice_reference(request_id: str, processor: str) -> str:
     return f"{request_id}/{processor}"
 
 
-def identifiers_for(processor: Processor, request: PrivacyRequest) -> dict[str, str]:
-    """The proven identifiers of the subject that this processor is identified by."""
+def proven_identifiers(request: PrivacyRequest) -> dict[str, str]:
+    """The subject's identifiers this request proved (kind -> value)."""
     scope = proven_scope(request)
     # The account id is set at fulfilment start, resolved from a proven identifier only.
     known = {"account_id": request.subject.account_id, "email": scope.email, "phone": scope.phone}
-    return {key.value: value for key in processor.identified_by if (value := known.get(key.value))}
+    return {kind: value for kind, value in known.items() if value}
+
+
+def identifiers_for(processor: Processor, request: PrivacyRequest) -> dict[str, str]:
+    """The proven identifiers of the subject that this processor is identified by."""
+    known = proven_identifiers(request)
+    return {key.value: known[key.value] for key in processor.identified_by if key.value in known}
 
 
 def corrections_for(processor: Processor, request: PrivacyRequest, decided: dict[str, Any]) -> dict[str, str]:
