@@ -249,6 +249,15 @@ def _sts(operation: str, params: dict[str, Any], place: Place) -> list[Need] | N
     return None
 
 
+def _secretsmanager(operation: str, params: dict[str, Any], place: Place) -> list[Need] | None:
+    secret = params.get("SecretId")
+    if not secret:
+        return None
+    # A secret's ARN ends in "-" and six random characters, which a grant by name covers with a wildcard.
+    arn = secret if secret.startswith("arn:") else place.arn("secretsmanager", f"secret:{secret}-??????")
+    return [Need(f"secretsmanager:{operation}", arn)]
+
+
 def _unique(found: Iterable[Need]) -> list[Need]:
     return list(dict.fromkeys(found))
 
@@ -266,4 +275,5 @@ _MAPPERS = {
     "scheduler": _scheduler,
     "kms": _kms,
     "sts": _sts,
+    "secrets-manager": _secretsmanager,
 }
