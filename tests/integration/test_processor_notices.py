@@ -217,3 +217,52 @@ def test_every_completed_request_emits_request_completed_with_its_type_and_no_pe
     assert mine[0]["detail"]["status"] == "completed"
     for personal in (person["name"], person["email"], person["phone"], person["account_id"]):
         assert personal not in json.dumps(mine[0])
+
+
+# ------------------------------------------------------------------------------ a processor confirms itself
+def signed_confirmation(stack: Harness, reference: str, key: bytes, note: str = "erased") -> Any:
+    from privacydesk.processors.adapters.webhook import signature
+
+    raw = json.dumps({"reference": reference, "note": note}).encode()
+    header = signature(key, int(datetime.now(UTC).timestamp()), raw)
+    return stack.http(
+        "POST",
+        "/v1/processor-notices/confirmations",
+        raw_body=raw,
+        headers={"content-type": "application/json", "PrivacyDesk-Signature": header},
+    )
+
+
+def test_a_webhook_processor_confirms_with_a_signed_callback_and_it_is_audited(stack: Harness, monkeypatch):
+    from privacydesk.processors.domain import model as processor_model
+    from tests.support.processor_webhook import webhook_processor
+
+    with webhook_processor(stack.stack.region, "crm_confirms") as (receiver, processors):
+        monkeypatch.setattr(processor_model, "load_processors", lambda: processors)
+        _, request_id = erased_account(stack)
+        reply = signed_confirmation(stack, f"{request_id}/crm_confirms", receiver.keys[0])
+        assert reply.status == 200, reply.body
+        assert reply.json()["status"] == "confirmed"
+        assert processors_of(stack, request_id)["crm_confirms"]["status"] == "confirmed"
+    actors = [e["actor"] for e in audit_of(stack, request_id) if e["action"] == "processor_confirmed"]
+    assert actors == ["processor:crm_confirms (signed callback)"]
+
+
+def test_a_confirmation_signed_with_the_wrong_key_is_refused_and_changes_nothing(stack: Harness, monkeypatch):
+    from privacydesk.processors.domain import model as processor_model
+    from tests.support.processor_webhook import webhook_processor
+
+    with webhook_processor(stack.stack.region, "crm_forged") as (_, processors):
+        monkeypatch.setattr(processor_model, "load_processors", lambda: processors)
+        _, request_id = erased_account(stack)
+        reply = signed_confirmation(stack, f"{request_id}/crm_forged", b"guessed-key")
+        assert reply.status == 401
+        assert reply.json()["error"]["code"] == "invalid_signature"
+        assert processors_of(stack, request_id)["crm_forged"]["status"] == "pending"
+
+
+def test_a_signed_looking_confirmation_for_an_email_processor_is_refused_like_a_bad_signature(stack: Harness):
+    _, request_id = erased_account(stack)
+    reply = signed_confirmation(stack, f"{request_id}/sms_gateway", b"any-key")
+    assert reply.status == 401
+    assert processors_of(stack, request_id)["sms_gateway"]["status"] == "pending"

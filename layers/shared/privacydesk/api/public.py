@@ -17,6 +17,7 @@ policy_headers = PolicyHeaders(current_version=current_policy_version, ttl_secon
 app = LazyRoutersResolver(
     routers=(
         ("/v1/requests*", f"{_API}.request_routes"),
+        ("/v1/processor-notices/*", "privacydesk.processors.entry.callback_routes"),
         ("/v1/policy*", f"{_API}.policy_routes"),
         ("/v1/notices*", f"{_API}.policy_routes"),
         ("/privacy*", f"{_API}.pages"),

@@ -40,15 +40,22 @@ def verify(keys: list[bytes], header: str, body: bytes, now: datetime, tolerance
     return any(hmac.compare_digest(signature(key, timestamp, body), header) for key in keys)
 
 
-def signing_key(secret_id: str) -> bytes:
+def signing_keys(secret_id: str) -> list[bytes]:
+    """The processor's keys, the current one first (then the previous one, during a rotation)."""
     from privacydesk.integrations.aws import client
 
     raw = client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
     try:
         parsed = json.loads(raw)
     except ValueError:
-        return str(raw).encode()
-    return str(parsed["current"] if isinstance(parsed, dict) else parsed).encode()
+        return [str(raw).encode()]
+    if not isinstance(parsed, dict):
+        return [str(parsed).encode()]
+    return [str(parsed[name]).encode() for name in ("current", "previous") if parsed.get(name)]
+
+
+def signing_key(secret_id: str) -> bytes:
+    return signing_keys(secret_id)[0]
 
 
 class WebhookPoster:
