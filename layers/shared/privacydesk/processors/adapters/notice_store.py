@@ -16,7 +16,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from privacydesk.dal.base import condition_failed, table
-from privacydesk.processors.domain.tracking import SentNotice
+from privacydesk.processors.domain.sent_notices import SentNotice
 
 AWAITING = "awaiting"  # the one partition of the sparse index: a handful of open notices at most
 

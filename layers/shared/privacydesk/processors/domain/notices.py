@@ -18,6 +18,7 @@ from privacydesk.logic.notifications import COMPANY, manila_date
 from privacydesk.logic.scope import proven_scope
 from privacydesk.models.requests import PrivacyRequest
 from privacydesk.processors.domain.model import Processor, ProcessorMap
+from privacydesk.processors.domain.sent_notices import notice_reference
 from privacydesk.requests.outbox import OutboxItem
 
 NOTICE_KIND: Literal["processor"] = (
@@ -26,10 +27,6 @@ NOTICE_KIND: Literal["processor"] = (
 WEBHOOK_TYPE = "privacydesk.processor_notice"
 _VERB = {"erase": "erase", "correct": "correct"}
 _LAW = "GDPR Art. 19 and the Philippine Data Privacy Act (Sec. 16(d))"
-
-
-def notice_reference(request_id: str, processor: str) -> str:
-    return f"{request_id}/{processor}"
 
 
 def proven_identifiers(request: PrivacyRequest) -> dict[str, str]:

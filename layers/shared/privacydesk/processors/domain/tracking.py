@@ -12,37 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from privacydesk.logic.errors import Conflict, NotFound
 from privacydesk.logic.ports import RequestServices
 from privacydesk.models.requests import PrivacyRequest
 from privacydesk.processors.domain.notices import overdue_email
+from privacydesk.processors.domain.sent_notices import SentNotice, SentNotices
 from privacydesk.requests.outbox import OutboxItem, email_item
 
 NoticeState = Literal["queued", "pending", "confirmed", "overdue"]
-
-
-@dataclass(frozen=True)
-class SentNotice:
-    """A notice as the store has it: sent at `notified_at`, to be confirmed by `due_at`."""
-
-    request_id: str
-    processor: str
-    channel: str
-    notified_at: datetime
-    due_at: datetime
-    confirmed_at: datetime | None = None
-    escalated_at: datetime | None = None
-
-
-class SentNotices(Protocol):
-    def record_sent(self, notice: SentNotice) -> None: ...  # idempotent: the first send's dates stay
-    def of_request(self, request_id: str) -> list[SentNotice]: ...
-    def awaiting_due(self, before: datetime, limit: int = 200) -> list[SentNotice]: ...
-    def close(
-        self, request_id: str, processor: str, *, confirmed_at: datetime | None, escalated_at: datetime | None
-    ) -> None: ...
 
 
 def state_of(decided: dict[str, Any], sent: SentNotice | None, now: datetime) -> NoticeState:

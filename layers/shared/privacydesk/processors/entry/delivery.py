@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from privacydesk.integrations.mailer import Mailer, OutgoingEmail
-from privacydesk.processors.domain.notices import notice_reference
-from privacydesk.processors.domain.tracking import SentNotice, SentNotices
+from privacydesk.processors.domain.sent_notices import SentNotice, SentNotices, notice_reference
 from privacydesk.requests.outbox import OutboxItem
 
 
