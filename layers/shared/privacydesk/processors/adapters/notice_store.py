@@ -7,9 +7,9 @@ reads that index by due date and never scans.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -18,6 +18,9 @@ from pynamodb.models import Model
 from privacydesk.dal.base import condition_failed, table
 from privacydesk.processors.domain.sent_notices import SentNotice
 
+# A notice is part of its request's record: it goes when that does (3 years after closing, and the
+# completion closed it just before the notice was sent), a month later like the audit trail.
+NOTICE_RETENTION = timedelta(days=3 * 365 + 30)  # dal.requests_store.REQUEST_RECORD_RETENTION + 30 days
 AWAITING = "awaiting"  # the one partition of the sparse index: a handful of open notices at most
 
 
@@ -51,6 +54,7 @@ class ProcessorNoticeRecord(Model):
     awaiting = UnicodeAttribute(null=True)
     confirmed_at = UnicodeAttribute(null=True)
     escalated_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()  # TTL
     awaiting_by_due = AwaitingByDue()
 
     def to_domain(self) -> SentNotice:
@@ -76,6 +80,7 @@ class ProcessorNoticeStore:
             notified_at=_iso(notice.notified_at),
             due_at=_iso(notice.due_at),
             awaiting=AWAITING,
+            expires_at=int((notice.notified_at + NOTICE_RETENTION).timestamp()),
         )
         try:
             record.save(condition=ProcessorNoticeRecord.request_id.does_not_exist())
