@@ -75,8 +75,8 @@ def receiver(stack: Harness) -> Iterator[WebhookReceiver]:
 def _use_stores(monkeypatch: pytest.MonkeyPatch, *extra: dict[str, Any]) -> None:
     """The checked-in data map plus these external stores, for every function in this process."""
     from privacydesk import bootstrap as wiring
-    from privacydesk.fulfilment.adapters import webhook_connector
     from privacydesk.datamap.domain import model as datamap_model
+    from privacydesk.fulfilment.adapters import webhook_connector
 
     real = datamap_model.load_datamap()
     extended = datamap_model.DataMap.model_validate(

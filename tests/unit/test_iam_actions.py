@@ -116,3 +116,9 @@ def test_a_call_nobody_mapped_needs_a_grant_on_everything():
 
 def test_asking_who_one_is_needs_no_permission():
     assert needs("sts", "GetCallerIdentity", {}, HERE, "sts") == []
+
+
+def test_reading_a_secret_by_name_needs_its_arn_with_the_random_suffix_a_wildcard_covers():
+    found = needs("secrets-manager", "GetSecretValue", {"SecretId": "privacydesk/processors/x"}, HERE, "secretsmanager")
+    arn = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:privacydesk/processors/x-??????"
+    assert found == [Need("secretsmanager:GetSecretValue", arn)]

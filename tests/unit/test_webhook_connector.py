@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from privacydesk.fulfilment.adapters.webhook_connector import WebhookConnector
 from privacydesk.datamap.domain.model import Store
+from privacydesk.fulfilment.adapters.webhook_connector import WebhookConnector
 from privacydesk.fulfilment.domain.pending_steps import ExternalStepError
 from privacydesk.fulfilment.domain.webhook_signing import KeyRing, SigningKey
 from privacydesk.subjects.domain.subjects import SubjectIds

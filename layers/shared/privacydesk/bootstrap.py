@@ -14,6 +14,7 @@ from privacydesk.kernel.settings import get_settings, link_base_url, on_reload
 if TYPE_CHECKING:
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
+    from privacydesk.requests.domain.outbox import OutboxPorts
     from privacydesk.requests.domain.ports import RequestServices
     from privacydesk.subjects.domain.ports import HoldView
 
@@ -106,11 +107,11 @@ on_reload(reset)
 @cache
 def fulfilment_services() -> FulfilmentServices:
     from privacydesk.datamap.adapters.accounts import AccountDirectory
-    from privacydesk.fulfilment.adapters.external_connectors import external_connector_for
-    from privacydesk.fulfilment.adapters.manual_connector import ManualAttachments
     from privacydesk.datamap.adapters.store_registry import adapter_for
     from privacydesk.datamap.domain.model import load_datamap
     from privacydesk.fulfilment.adapters.export_grants import ExportGrants
+    from privacydesk.fulfilment.adapters.external_connectors import external_connector_for
+    from privacydesk.fulfilment.adapters.manual_connector import ManualAttachments
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
     from privacydesk.kernel.object_store import ExportBucket
     from privacydesk.subjects.adapters.legal_holds import HoldRepository
@@ -232,3 +233,26 @@ def acceptance_ports() -> dict[str, Any]:
 
 for _factory in (notice_dispatch_ports, ses_feedback_ports, acceptance_ports):
     on_reload(_factory.cache_clear)
+
+
+@cache
+def outbox_ports() -> OutboxPorts:
+    """What delivering a committed outbox item needs: the claims, the bus, SES, SNS, processors."""
+    from privacydesk.kernel.event_bus import EventBridgePublisher
+    from privacydesk.kernel.mailer import SesMailer
+    from privacydesk.kernel.sms import SnsSmsSender
+    from privacydesk.processors.entry.delivery import processor_notice_sender
+    from privacydesk.requests.adapters.outbox_store import OutboxClaims
+    from privacydesk.requests.domain.outbox import OutboxPorts
+
+    mailer = SesMailer()
+    return OutboxPorts(
+        claims=OutboxClaims(),
+        events=EventBridgePublisher(),
+        mailer=mailer,
+        sms=SnsSmsSender(),
+        processors=processor_notice_sender(mailer),
+    )
+
+
+on_reload(outbox_ports.cache_clear)

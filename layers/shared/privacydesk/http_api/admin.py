@@ -12,6 +12,7 @@ from privacydesk.http_api.lazy_routers import LazyRoutersResolver
 app = LazyRoutersResolver(
     routers=(
         ("/v1/admin/requests/*/reissue-export", "privacydesk.fulfilment.entry.admin_exports"),
+        ("/v1/admin/requests/*/processors*", "privacydesk.processors.entry.admin_routes"),
         ("/v1/admin/requests*", "privacydesk.requests.entry.admin_requests"),
         ("/v1/admin/policy/versions/*/deliveries", "privacydesk.change_notices.entry.admin_deliveries"),
         ("/v1/admin/policy/*", "privacydesk.policy.entry.admin_policy"),

@@ -21,6 +21,7 @@ app = LazyRoutersResolver(
         ("/v1/notices*", "privacydesk.policy.entry.policy_routes"),
         ("/privacy*", "privacydesk.http_api.pages"),
         ("/v1/connectors/*", "privacydesk.fulfilment.entry.connector_callbacks"),  # [issue 20]
+        ("/v1/processor-notices/*", "privacydesk.processors.entry.callback_routes"),
     ),
     enable_validation=True,
 )

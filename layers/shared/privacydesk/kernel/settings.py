@@ -25,6 +25,7 @@ class Settings:
     fulfilment_max_attempts: int = 3
     subject_holds_table: str = "privacydesk-subject-holds"
     retention_checkpoints_table: str = "privacydesk-retention-checkpoints"
+    processor_notices_table: str = "privacydesk-processor-notices"  # [issue 20] processors.adapters.notice_store
     # "store=days,store=days": shortens or lengthens a store's retention without a data-map change
     retention_overrides: str = ""
     retention_lookback_days: int = 7  # where a first sweep starts (no checkpoint yet)

@@ -11,6 +11,8 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk requests note req_... --text "..."
   privacydesk requests reissue-export req_...   (a new Access download link; the old one stops working)
   privacydesk audit verify req_...
+  privacydesk processors list req_...      (each processor told of a correction or erasure, and its state)
+  privacydesk processors confirm req_... sms_gateway --note "..."
   privacydesk review list                   (inbound messages that did not become a request)
   privacydesk review show email_...
   privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
@@ -78,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     note = requests.add_parser("note")
     note.add_argument("request_id")
     note.add_argument("--text", required=True)
+
+    processors = groups.add_parser(
+        "processors", help="processors told of a correction or erasure: list, confirm"
+    ).add_subparsers(dest="action", required=True)
+    processors.add_parser("list").add_argument("request_id")
+    confirm = processors.add_parser("confirm")
+    confirm.add_argument("request_id")
+    confirm.add_argument("processor")
+    confirm.add_argument("--note", required=True, help="how the processor confirmed (e.g. its reply's date)")
 
     audit = groups.add_parser("audit", help="the tamper-evident audit trail").add_subparsers(
         dest="action", required=True
@@ -233,6 +244,13 @@ def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
         return run_review(args, client)
     if args.group == "tasks":
         return run_tasks(args, client)
+    if args.group == "processors":
+        path = f"{base}/{args.request_id}/processors"
+        if args.action == "list":
+            reply = client.call("GET", path)
+        else:
+            reply = client.call("POST", f"{path}/{args.processor}/confirm", {"text": args.note})
+        return (0 if reply.status < 400 else 1), reply.body
     if args.group == "audit":
         from privacydesk.requests.domain.audit_trail import AuditEvent, verify_chain
 

@@ -299,6 +299,8 @@ class Store(_Strict):
 class DataMap(_Strict):
     version: str
     stores: list[Store]
+    # The recipients told of corrections and erasures; validated by privacydesk.processors.domain.model.
+    processors: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> DataMap:

@@ -12,6 +12,8 @@ from privacydesk.bootstrap import deadline_check_ports
 from privacydesk.deadlines.domain import deadline_checks
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.observability import logger, metrics
+from privacydesk.kernel.settings import get_settings
+from privacydesk.processors.entry.overdue import check_processor_notices
 from privacydesk.requests.domain.deadline_monitor import NoticeKind, scheduled_time
 
 METRIC_OF = {
@@ -34,7 +36,9 @@ def check_deadlines(event: dict[str, Any]) -> dict[str, Any]:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="OverdueRequests", unit=MetricUnit.Count, value=run.overdue)
     metrics.add_metric(name="DeadlineNoticeFailures", unit=MetricUnit.Count, value=len(run.failed))
-    summary = run.summary()
+    processors = check_processor_notices(now, get_settings().dpo_email)  # overdue processor notices
+    metrics.add_metric(name="ProcessorNoticesEscalated", unit=MetricUnit.Count, value=len(processors.escalated))
+    summary = {**run.summary(), "processor_notices_escalated": len(processors.escalated)}
     logger.info("deadline check", extra=summary)
     if run.failed:
         raise RuntimeError(f"{len(run.failed)} deadline notices could not be delivered; they are retried")

@@ -3,9 +3,9 @@ cannot read itself. The kinds PrivacyDesk reads (dynamodb, s3) are in datamap.ad
 
 from __future__ import annotations
 
+from privacydesk.datamap.domain.model import Store
 from privacydesk.fulfilment.adapters.manual_connector import ManualConnector
 from privacydesk.fulfilment.adapters.webhook_connector import WebhookConnector
-from privacydesk.datamap.domain.model import Store
 from privacydesk.fulfilment.domain.pending_steps import ExternalConnector
 
 EXTERNAL_CONNECTORS: dict[str, type[WebhookConnector] | type[ManualConnector]] = {

@@ -39,6 +39,7 @@ from privacydesk.requests.domain import lifecycle
 from privacydesk.requests.domain.audit_trail import check_transition
 from privacydesk.requests.domain.model import PrivacyRequest, RequestStatus, RequestType, Subject
 from privacydesk.requests.domain.notifications import COMPANY, manila_time
+from privacydesk.requests.domain.outbox import OutboxItem
 from privacydesk.requests.domain.scope import proven_scope
 from privacydesk.subjects.domain.ports import HoldView, Objection
 from privacydesk.subjects.domain.subjects import (
@@ -189,6 +190,15 @@ def _finish(
     """Close the request: its outcome, audit, Request.Completed, `extra` events and the requester's
     notice (email to the verified address, or SMS) are committed together (requests.lifecycle)."""
     message += "".join(UNPROVEN_NOTE[kind] for kind in proven_scope(request).unproven if kind in UNPROVEN_NOTE)
+    if request.type in (RequestType.UPDATE, RequestType.DELETE):  # Art. 19: which processors are told
+        from privacydesk.processors.domain.decision import processors_to_notify
+        from privacydesk.processors.domain.model import load_processors
+        from privacydesk.processors.domain.notices import proven_identifiers
+
+        known = set(proven_identifiers(request))
+        told = processors_to_notify(load_processors(), request.type, {**request.outcome, **outcome}, known)
+        if told:
+            outcome = {**outcome, "processors": told}
     done = lifecycle.complete(
         request.request_id,
         message,
@@ -198,8 +208,19 @@ def _finish(
         outcome=outcome,
         sms=sms,
         extra=extra,
+        more=_processor_notices,
     )
     return FulfilmentResult(request.request_id, "completed", done.status)
+
+
+def _processor_notices(request: PrivacyRequest) -> list[OutboxItem]:
+    """Art. 19: a notice to each processor told, committed with the completion."""
+    if not request.outcome.get("processors"):
+        return []
+    from privacydesk.processors.domain.model import load_processors
+    from privacydesk.processors.domain.notices import notice_items
+
+    return notice_items(request, load_processors())
 
 
 # ---------------------------------------------------------------------- external steps [issue 20]

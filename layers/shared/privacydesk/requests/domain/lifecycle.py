@@ -177,15 +177,25 @@ def request_event(kind: type[RequestEvent], request: PrivacyRequest, now: dateti
     return kind(**about)
 
 
+# Further outbox items a caller derives from the request as committed (e.g. fulfilment's notices to
+# processors, GDPR Art. 19): they commit with the transition, so they exist exactly when it does.
+MoreConsequences = Callable[[PrivacyRequest], Sequence[OutboxItem]]
+
+
 def consequences(
-    name: str, request: PrivacyRequest, now: datetime, note: Note | None = None, extra: Sequence[DomainEvent] = ()
+    name: str,
+    request: PrivacyRequest,
+    now: datetime,
+    note: Note | None = None,
+    extra: Sequence[DomainEvent] = (),
+    more: MoreConsequences | None = None,
 ) -> list[OutboxItem]:
     """The outbox items of transition `name` for the request as committed."""
     transition = TRANSITIONS[name]
     items = [event_item(e, request.request_id) for e in extra]
     if transition.event is not None:
         items.append(event_item(request_event(transition.event, request, now)))
-    return items + transition.notices(request, note or Note())
+    return items + transition.notices(request, note or Note()) + list(more(request) if more else ())
 
 
 def commit(
@@ -200,12 +210,13 @@ def commit(
     note: Note | None = None,
     extra: Sequence[DomainEvent] = (),
     use_challenge: bool = False,
+    more: MoreConsequences | None = None,
 ) -> PrivacyRequest:
     """Apply transition `name`: the change, its audit event and its consequences, one transaction."""
     committed: list[OutboxItem] = []
 
     def outbox(after: PrivacyRequest) -> list[OutboxItem]:
-        committed[:] = consequences(name, after, now, note, extra)  # the last attempt's are the ones stored
+        committed[:] = consequences(name, after, now, note, extra, more)  # the last attempt's are the ones stored
         return committed
 
     request = services.requests.change(
@@ -233,6 +244,7 @@ def complete(
     outcome: dict[str, Any] | None = None,
     sms: str | None = None,
     extra: Sequence[DomainEvent] = (),
+    more: MoreConsequences | None = None,
 ) -> PrivacyRequest:
     """Close a request as done (an inquiry as answered) and tell the requester."""
 
@@ -260,6 +272,7 @@ def complete(
         details={"has_message": bool(message)},
         note=Note(text=message, sms=sms),
         extra=extra,
+        more=more,
     )
 
 

@@ -116,6 +116,14 @@ def completed_email(to: str, request: PrivacyRequest, message: str | None) -> Ou
     paragraphs = [f"We have completed your request for {_TYPE_TEXT[request.type]}."]
     if message:
         paragraphs.append(message)
+    told = request.outcome.get("processors") or {}
+    if told:
+        verb = "correct" if request.type == RequestType.UPDATE else "erase"
+        names = "; ".join(str(entry.get("title") or name) for name, entry in sorted(told.items()))
+        paragraphs.append(
+            f"We have also asked the companies that received your data from us to {verb} it: {names}. "
+            "We follow up until each confirms."
+        )
     return _email(to, request, "Your privacy request is complete", paragraphs)
 
 

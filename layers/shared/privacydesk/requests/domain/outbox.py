@@ -27,7 +27,7 @@ from privacydesk.kernel.events import DomainEvent, event_type
 from privacydesk.kernel.ports import EventPublisher, Mailer, OutgoingEmail, SmsSender
 from privacydesk.requests.domain.model import PrivacyRequest
 
-OutboxKind = Literal["event", "email", "sms"]
+OutboxKind = Literal["event", "email", "sms", "processor"]  # processor: privacydesk.processors
 ClaimState = Literal["claimed", "delivered"]
 
 
@@ -102,12 +102,17 @@ class DeliveryClaims(Protocol):
     def release(self, outbox_id: str) -> None: ...
 
 
+class ProcessorNotices(Protocol):
+    def send(self, item: OutboxItem, now: datetime) -> None: ...
+
+
 @dataclass
 class OutboxPorts:
     claims: DeliveryClaims
     events: EventPublisher
     mailer: Mailer
     sms: SmsSender
+    processors: ProcessorNotices | None = None  # notices to processors (privacydesk.processors)
 
 
 def deliver(item: OutboxItem, *, now: datetime, ports: OutboxPorts) -> Literal["delivered", "already_delivered"]:
@@ -119,6 +124,10 @@ def deliver(item: OutboxItem, *, now: datetime, ports: OutboxPorts) -> Literal["
             ports.events.publish(stored_event(item))
         elif item.kind == "email":
             ports.mailer.send(stored_email(item))
+        elif item.kind == "processor":
+            if ports.processors is None:
+                raise RuntimeError("no processor-notice sender is wired")
+            ports.processors.send(item, now)
         else:
             ports.sms.send(item.payload["phone"], item.payload["text"])
     except Exception:

@@ -6,30 +6,16 @@ marks are MODIFY records of the same table and are ignored here.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from privacydesk.bootstrap import outbox_ports
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.observability import logger
-from privacydesk.kernel.settings import on_reload
-from privacydesk.requests.domain.outbox import OutboxPorts, deliver
-
-
-@lru_cache(maxsize=1)
-def outbox_ports() -> OutboxPorts:
-    from privacydesk.kernel.event_bus import EventBridgePublisher
-    from privacydesk.kernel.mailer import SesMailer
-    from privacydesk.kernel.sms import SnsSmsSender
-    from privacydesk.requests.adapters.outbox_store import OutboxClaims
-
-    return OutboxPorts(claims=OutboxClaims(), events=EventBridgePublisher(), mailer=SesMailer(), sms=SnsSmsSender())
-
-
-on_reload(outbox_ports.cache_clear)
+from privacydesk.requests.domain.outbox import deliver
 
 
 def handle_stream_record(

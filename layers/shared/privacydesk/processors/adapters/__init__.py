@@ -1,0 +1,1 @@
+"""The processor-notice table and the webhook transport."""

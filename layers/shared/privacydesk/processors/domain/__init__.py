@@ -1,0 +1,1 @@
+"""What processors receive, which of them a completed request concerns, and their notices (pure)."""

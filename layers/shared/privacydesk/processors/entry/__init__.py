@@ -1,0 +1,1 @@
+"""Admin routes, outbox delivery and the overdue check of processor notices."""
