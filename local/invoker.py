@@ -88,6 +88,14 @@ class FunctionRunner:
         env.update(self.extra_env)
         return env
 
+    def stack_environment(self) -> dict[str, str]:
+        """Every function's variables together: the stand-in's own tooling (seeding the demo data)
+        works on the whole stack, as an operator does, not as one function."""
+        env: dict[str, str] = {}
+        for logical_id in self.specs:
+            env.update(self.environment(logical_id))
+        return env
+
     def function_arn(self, logical_id: str) -> str:
         return f"arn:aws:lambda:{self.stack.region}:{self.stack.account}:function:{logical_id}"
 
@@ -133,9 +141,12 @@ class FunctionRunner:
         never see this process's environment.
         """
         with self._activate_lock:
-            env = self.environment(logical_id or next(iter(self.specs)))
+            env = self.environment(logical_id) if logical_id else self.stack_environment()
             if env == self._applied_env:
                 return
+            # Each function gets only its own variables: what the previous one was given goes.
+            for name in set(self._applied_env or {}) - set(env):
+                os.environ.pop(name, None)
             os.environ.update(env)
             # The package caches settings and table bindings at import; rebind to this function's view.
             from privacydesk.dal.base import bind_tables

@@ -8,10 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from privacydesk.api.wiring import fresh_services
 from privacydesk.clock import utc_now
 from privacydesk.dal.requests_store import RequestRepository, monitor_rules
+from privacydesk.kernel.function_config import DeadlineMonitorConfig
 from privacydesk.logic import deadline_checks
 from privacydesk.logic.deadline_monitor import NoticeKind, scheduled_time
 from privacydesk.observability import logger, metrics
 from privacydesk.settings import get_settings
+
+CONFIG = DeadlineMonitorConfig.from_environment()  # at cold start: fails naming what is missing
 
 METRIC_OF = {
     NoticeKind.ACKNOWLEDGE_WARNING: "DeadlineWarnings",

@@ -11,7 +11,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.api.fulfilment_queue import handle_message
+from privacydesk.kernel.function_config import FulfilmentConfig
 from privacydesk.observability import logger, metrics
+
+CONFIG = FulfilmentConfig.from_environment()  # at cold start: fails naming what is missing
 
 # Failed records are reported, never raised: Lambda then retries exactly those, even when all failed.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -10,9 +11,12 @@ from privacydesk.dal.delivery_ledger import DeliveryLedger
 from privacydesk.dal.notice_recipients import AccountDirectory
 from privacydesk.integrations.event_bus import EventBridgePublisher
 from privacydesk.integrations.notice_queue import SqsRecipientQueue
+from privacydesk.kernel.function_config import NoticeDispatchConfig
 from privacydesk.logic.notice_dispatch import dispatch
 from privacydesk.models.notices import DispatchRequest
 from privacydesk.observability import logger, metrics
+
+CONFIG = NoticeDispatchConfig.from_environment()  # at cold start: fails naming what is missing
 
 accounts, queue, ledger, bus = AccountDirectory(), SqsRecipientQueue(), DeliveryLedger(), EventBridgePublisher()
 
@@ -37,7 +41,7 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     logger.info(
         "notice dispatch", extra={"version": outcome.version, "result": outcome.result, "queued": outcome.queued}
     )
-    metrics.add_metric(name="NoticeRecipientsQueued", unit="Count", value=outcome.queued)
+    metrics.add_metric(name="NoticeRecipientsQueued", unit=MetricUnit.Count, value=outcome.queued)
     return {
         "version": outcome.version,
         "result": outcome.result.value,

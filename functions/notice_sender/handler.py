@@ -5,6 +5,7 @@ once per (version, account), within NOTICE_MAX_SEND_RATE. Failed records are rep
 import time
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,10 +17,13 @@ from privacydesk.dal.policy_store import PolicyRepository
 from privacydesk.dal.rate_limits import DynamoTokenBucket
 from privacydesk.dal.suppression_list import SuppressionList
 from privacydesk.integrations.notice_queue import NoticeMailer
+from privacydesk.kernel.function_config import NoticeSenderConfig
 from privacydesk.logic.notice_delivery import SendingContext, deliver_batch
 from privacydesk.models.notices import RecipientBatch
 from privacydesk.observability import logger, metrics
 from privacydesk.settings import get_settings, link_base_url
+
+CONFIG = NoticeSenderConfig.from_environment()  # at cold start: fails naming what is missing
 
 SEND_BUCKET = "ses-notices"
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -51,6 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = deliver_batch(RecipientBatch.model_validate_json(record.body), sending)
         logger.info("notice batch", extra={"version": report.version, "outcomes": dict(report.outcomes)})
         for outcome, count in report.outcomes.items():
-            metrics.add_metric(name=f"Notices_{outcome}", unit="Count", value=count)
+            metrics.add_metric(name=f"Notices_{outcome}", unit=MetricUnit.Count, value=count)
 
     return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))

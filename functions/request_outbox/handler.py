@@ -12,8 +12,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from privacydesk.kernel.function_config import RequestOutboxConfig
 from privacydesk.observability import logger, metrics
 from privacydesk.requests.outbox_stream import handle_stream_record
+
+CONFIG = RequestOutboxConfig.from_environment()  # at cold start: fails naming what is missing
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 

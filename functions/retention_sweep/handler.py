@@ -11,8 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.clock import utc_now
 from privacydesk.jobs.retention import continuation_of, continue_through_queue, run_sweep
+from privacydesk.kernel.function_config import RetentionSweepConfig
 from privacydesk.observability import logger
 from privacydesk.settings import get_settings
+
+CONFIG = RetentionSweepConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

@@ -3,15 +3,19 @@ set, from the default EventBridge bus -> the delivery ledger and the suppression
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.clock import utc_now
 from privacydesk.dal.delivery_ledger import DeliveryLedger
 from privacydesk.dal.suppression_list import SuppressionList
+from privacydesk.kernel.function_config import SesFeedbackConfig
 from privacydesk.logic.notice_feedback import apply_feedback
 from privacydesk.models.notices import SesSendingEvent
 from privacydesk.observability import logger, metrics
+
+CONFIG = SesFeedbackConfig.from_environment()  # at cold start: fails naming what is missing
 
 ledger, suppressions = DeliveryLedger(), SuppressionList()
 
@@ -32,7 +36,7 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
             "suppressed": outcome.suppressed,
         },
     )
-    metrics.add_metric(name=f"SesEvent_{outcome.event_type}", unit="Count", value=1)
+    metrics.add_metric(name=f"SesEvent_{outcome.event_type}", unit=MetricUnit.Count, value=1)
     return {
         "event_type": outcome.event_type,
         "version": outcome.version,

@@ -11,7 +11,10 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
-from privacydesk.settings import Settings, get_settings
+from privacydesk.settings import MissingSetting, Settings, get_settings
+
+# The table name a model gets when its variable is not set (see _apply); a valid DynamoDB name.
+UNSET_TABLE_PREFIX = "unset-variable."
 
 # model class -> Settings attribute that names its table
 _REGISTRY: dict[type[Model], str] = {}
@@ -29,7 +32,13 @@ def table(settings_attr: str) -> Any:
 
 
 def _apply(model: type[Model], settings: Settings) -> None:
-    model.Meta.table_name = getattr(settings, _REGISTRY[model])
+    try:
+        model.Meta.table_name = getattr(settings, _REGISTRY[model])
+    except MissingSetting as missing:
+        # A module of the shared layer may define a model this function never uses (and is not
+        # given the table of). Binding stays lazy-safe: the name says which variable is missing, so
+        # a call that does reach it fails on a table no role can touch, naming the variable.
+        model.Meta.table_name = f"{UNSET_TABLE_PREFIX}{missing.variable}"
     model.Meta.region = settings.aws_region
     model._connection = None  # drop the cached connection bound to the old name
 

@@ -1,0 +1,1 @@
+"""The shared kernel: what every capability uses (clock, settings, observability, AWS clients)."""
