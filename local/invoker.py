@@ -144,9 +144,8 @@ class FunctionRunner:
             env = self.environment(logical_id) if logical_id else self.stack_environment()
             if env == self._applied_env:
                 return
-            # Each function gets only its own variables: what the previous one was given goes.
-            for name in set(self._applied_env or {}) - set(env):
-                os.environ.pop(name, None)
+            # Variables add up in this process (the tests read the stack between invocations, as an
+            # operator); only the workers (local/worker.py) hold a function to exactly its own.
             os.environ.update(env)
             # The package caches settings and table bindings at import; rebind to this function's view.
             from privacydesk.dal.base import bind_tables
