@@ -102,6 +102,7 @@ class AdminApiConfig(FunctionConfig):
     sender_email: Name
     public_base_url: MayBeEmpty
     unverified_expiry_days: Positive
+    export_link_days: Positive  # a link the DPO reissues lives as long as fulfilment's
 
 
 class EmailIntakeConfig(FunctionConfig):
