@@ -189,6 +189,10 @@ class ExportBucket:
         # (the admin API) are not given EXPORT_BUCKET, and never write an export.
         return self._bucket or get_settings().export_bucket
 
+    @bucket.setter
+    def bucket(self, name: str) -> None:
+        self._bucket = name
+
     def writer(self, key: str, content_type: str) -> IO[bytes]:
         return cast(IO[bytes], MultipartWriter(self.bucket, key, content_type))
 
