@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from local import sam_template
-from local.provision import LocalStack
+from local.provision import unprovisioned_stack
 from privacydesk.kernel.function_config import CONFIG_OF_FUNCTION, FunctionConfig, FunctionConfigError
 from privacydesk.settings import MissingSetting, Settings
 
@@ -26,14 +26,7 @@ def _folder(logical_id: str) -> str:
 
 def _deployed_environment(logical_id: str) -> dict[str, str]:
     """The function's variables as CloudFormation resolves them on AWS (no local endpoint)."""
-    stack = LocalStack(
-        region="ap-southeast-1",
-        account="123456789012",
-        endpoint_url=None,
-        physical={name: f"privacydesk-{name}-X1" for name in sam_template.load()["Resources"]},
-        parameters=sam_template.parameter_defaults(),
-    )
-    return stack.function_environment(logical_id)
+    return unprovisioned_stack().function_environment(logical_id)
 
 
 def test_every_function_has_a_config_model():
