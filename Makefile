@@ -17,7 +17,7 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools run test browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
+.PHONY: help venv tools template run test browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready datamap-wiring
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make test    - lint, type-check, validate the template and run every test"
 	@echo "make invoke FN=PublicApiFunction EVENT=events/public_api/get_policy.json"
 	@echo "make tick    - fire every schedule on the running stand-in"
+	@echo "make template - rewrite template.yaml's generated block (log groups, alarms) from tools/template_gen.py"
 	@echo "make build   - sam build (ARCH=x86_64 for sam local invoke on an x86_64 machine)"
 	@echo "make sam-image - Docker engine + the Lambda python3.12 base image, built locally"
 	@echo "make sam-env - .local/sam-env.json: sam local invoke against the running stand-in"
@@ -60,6 +61,11 @@ tools: $(SAM_VENV)/.installed
 	.tools/$*/bin/python -m pip install --quiet --upgrade pip
 	.tools/$*/bin/python -m pip install --quiet -r $<
 	touch $@
+
+# Each function's log group and alarms, and each DLQ's alarm, are rendered from tools/template_gen.py's
+# lists into template.yaml (between its markers); tests/unit/test_template_generated.py checks it.
+template: venv
+	$(PY) -m tools.template_gen
 
 run: venv
 	$(PY) -m local.run

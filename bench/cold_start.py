@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import BenchResult, Figure
-from local.sam_template import load
+from local.provision import unprovisioned_stack
+from local.sam_template import functions, load
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_COLD_START_RUNS", 9))
@@ -135,15 +136,26 @@ def main() -> None:
             ),
         },
     )
+    # Each handler validates its own configuration at import: it gets its function's variables.
+    stack = unprovisioned_stack()
+    logical_id_of = {spec.code_dir.name: logical_id for logical_id, spec in functions().items()}
+    environment_of = {folder: stack.function_environment(logical_id) for folder, logical_id in logical_id_of.items()}
     for handler in sorted((ROOT / "functions").glob("*/handler.py")):
-        result.figures.append(_figure(handler.parent.name, _paired_medians(HANDLER.format(path=str(handler)), env)))
+        handler_env = {**env, **environment_of[handler.parent.name]}
+        result.figures.append(
+            _figure(handler.parent.name, _paired_medians(HANDLER.format(path=str(handler)), handler_env))
+        )
     floor = _figure("libraries only: boto3 + pynamodb + pydantic + Powertools", _paired_medians(LIBRARY_FLOOR, env))
     floor.goal, floor.ok = "info: the floor under a handler with DynamoDB models", None
     result.figures.append(floor)
     with tempfile.TemporaryDirectory() as no_bytecode:
         # Every module compiled on import, as from a layer that ships no bytecode.
         handler = ROOT / "functions" / WITHOUT_BYTECODE / "handler.py"
-        medians = _paired_medians(HANDLER.format(path=str(handler)), env, ("-X", f"pycache_prefix={no_bytecode}"))
+        medians = _paired_medians(
+            HANDLER.format(path=str(handler)),
+            {**env, **environment_of[WITHOUT_BYTECODE]},
+            ("-X", f"pycache_prefix={no_bytecode}"),
+        )
         figure = _figure(f"{WITHOUT_BYTECODE}, layer without bytecode", medians)
         figure.goal, figure.ok = "info: no bytecode anywhere, boto3 included", None
         result.figures.append(figure)

@@ -88,6 +88,14 @@ class FunctionRunner:
         env.update(self.extra_env)
         return env
 
+    def stack_environment(self) -> dict[str, str]:
+        """Every function's variables together: the stand-in's own tooling (seeding the demo data)
+        works on the whole stack, as an operator does, not as one function."""
+        env: dict[str, str] = {}
+        for logical_id in self.specs:
+            env.update(self.environment(logical_id))
+        return env
+
     def function_arn(self, logical_id: str) -> str:
         return f"arn:aws:lambda:{self.stack.region}:{self.stack.account}:function:{logical_id}"
 
@@ -133,9 +141,11 @@ class FunctionRunner:
         never see this process's environment.
         """
         with self._activate_lock:
-            env = self.environment(logical_id or next(iter(self.specs)))
+            env = self.environment(logical_id) if logical_id else self.stack_environment()
             if env == self._applied_env:
                 return
+            # Variables add up in this process (the tests read the stack between invocations, as an
+            # operator); only the workers (local/worker.py) hold a function to exactly its own.
             os.environ.update(env)
             # The package caches settings and table bindings at import; rebind to this function's view.
             from privacydesk.kernel.dynamo import bind_tables

@@ -75,6 +75,19 @@ class LocalStack:
         return cls(**known)
 
 
+def unprovisioned_stack(template: Path = sam_template.TEMPLATE_PATH) -> LocalStack:
+    """The template's stack with made-up physical names ("privacydesk-local-<LogicalId>"), nothing
+    created: each function's environment as it would resolve, for import probes and benchmarks."""
+    resources = sam_template.load(template)["Resources"]
+    return LocalStack(
+        region=DEFAULT_REGION,
+        account="123456789012",
+        endpoint_url=None,
+        physical={name: f"{STACK_NAME}-{name}" for name in resources},
+        parameters=sam_template.parameter_defaults(template),
+    )
+
+
 def translated_template(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The SAM template as CloudFormation, with code locations pointing at a local artifact.
 

@@ -5,7 +5,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.deadlines.entry.scheduled_check import check_deadlines
+from privacydesk.kernel.function_config import DeadlineMonitorConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = DeadlineMonitorConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

@@ -5,7 +5,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.email_intake.entry.email_events import intake_records
+from privacydesk.kernel.function_config import EmailIntakeConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = EmailIntakeConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

@@ -9,7 +9,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.fulfilment.entry.fulfilment_queue import handle_batch
+from privacydesk.kernel.function_config import FulfilmentConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = FulfilmentConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

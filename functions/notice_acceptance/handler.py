@@ -6,7 +6,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.change_notices.entry.jobs import record_daily_acceptances
+from privacydesk.kernel.function_config import NoticeAcceptanceConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = NoticeAcceptanceConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

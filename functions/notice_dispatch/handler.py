@@ -6,7 +6,10 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.change_notices.entry.jobs import dispatch_published_version
+from privacydesk.kernel.function_config import NoticeDispatchConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = NoticeDispatchConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

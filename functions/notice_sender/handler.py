@@ -7,7 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.change_notices.entry.jobs import send_recipient_batches
+from privacydesk.kernel.function_config import NoticeSenderConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = NoticeSenderConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

@@ -10,8 +10,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from privacydesk.kernel.function_config import RequestOutboxConfig
 from privacydesk.kernel.observability import logger, metrics
 from privacydesk.requests.entry.outbox_stream import handle_batch
+
+CONFIG = RequestOutboxConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

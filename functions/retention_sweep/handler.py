@@ -9,8 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from privacydesk.kernel.function_config import RetentionSweepConfig
 from privacydesk.kernel.observability import logger, metrics
 from privacydesk.retention.entry.jobs import sweep_invocation
+
+CONFIG = RetentionSweepConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

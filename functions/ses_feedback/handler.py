@@ -7,7 +7,10 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk.change_notices.entry.jobs import record_sending_event
+from privacydesk.kernel.function_config import SesFeedbackConfig
 from privacydesk.kernel.observability import logger, metrics
+
+CONFIG = SesFeedbackConfig.from_environment()  # at cold start: fails naming what is missing
 
 
 @logger.inject_lambda_context

@@ -51,6 +51,17 @@ def test_every_module_ships_bytecode_that_needs_no_source_check(layer: Path):
     assert checked == []
 
 
+def _every_functions_environment() -> dict[str, str]:
+    from local import sam_template
+    from local.provision import unprovisioned_stack
+
+    stack = unprovisioned_stack()
+    environment: dict[str, str] = {}
+    for logical_id in sam_template.functions():
+        environment.update(stack.function_environment(logical_id))
+    return environment
+
+
 def test_every_handler_imports_from_the_built_layer_without_writing_bytecode(layer: Path):
     probe = """
 import importlib.util, json, pathlib, sys
@@ -67,6 +78,7 @@ print(json.dumps({"handlers": loaded, "package": privacydesk.__file__, "stores":
         [sys.executable, "-c", probe],
         env={
             **os.environ,
+            **_every_functions_environment(),  # each handler validates its configuration at import
             "PYTHONPATH": str(layer),
             "PYTHONDONTWRITEBYTECODE": "1",
             "AWS_DEFAULT_REGION": "ap-southeast-1",

@@ -66,7 +66,8 @@ def function_env_vars(stack_data: dict[str, Any], endpoint_url: str) -> dict[str
         variables = {k: v for k, v in stack.function_environment(logical_id).items() if k not in _NOT_PASSED}
         variables["AWS_ENDPOINT_URL"] = endpoint_url
         # As `make run` and `make invoke` do: links in emails point at the stand-in's API.
-        if not variables.get("PUBLIC_BASE_URL") and stack_data.get("api_url"):
+        # (SAM passes only the variables a function declares: those that read PUBLIC_BASE_URL.)
+        if variables.get("PUBLIC_BASE_URL") == "" and stack_data.get("api_url"):
             variables["PUBLIC_BASE_URL"] = str(stack_data["api_url"])
         env_vars[logical_id] = variables
     return env_vars

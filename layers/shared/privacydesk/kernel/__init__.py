@@ -1,1 +1,1 @@
-"""The shared kernel every capability may use: clock, settings, observability, AWS clients, errors."""
+"""The shared kernel: what every capability uses (clock, settings, observability, AWS clients)."""

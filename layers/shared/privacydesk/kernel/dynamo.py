@@ -12,7 +12,10 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
-from privacydesk.kernel.settings import Settings, get_settings
+from privacydesk.kernel.settings import MissingSetting, Settings, get_settings
+
+# The table name a model gets when its variable is not set (see _apply); a valid DynamoDB name.
+UNSET_TABLE_PREFIX = "unset-variable."
 
 # model class -> Settings attribute that names its table, or a function that finds the name
 # (a data-map store's table comes from the variable the data map names: datamap/adapters/reference_stores.py)
@@ -32,7 +35,13 @@ def table(source: str | Callable[[], str]) -> Any:
 
 def _apply(model: type[Model], settings: Settings) -> None:
     source = _REGISTRY[model]
-    model.Meta.table_name = source() if callable(source) else getattr(settings, source)
+    try:
+        model.Meta.table_name = source() if callable(source) else getattr(settings, source)
+    except MissingSetting as missing:
+        # A module of the shared layer may define a model this function never uses (and is not
+        # given the table of). Binding stays lazy-safe: the name says which variable is missing, so
+        # a call that does reach it fails on a table no role can touch, naming the variable.
+        model.Meta.table_name = f"{UNSET_TABLE_PREFIX}{missing.variable}"
     model.Meta.region = settings.aws_region
     model._connection = None  # drop the cached connection bound to the old name
 

@@ -171,8 +171,18 @@ class ExportBucket:
     bundle through fulfilment.domain.export_links, which presigns it for a few minutes at a time."""
 
     def __init__(self, bucket: str | None = None) -> None:
-        self.bucket = bucket or get_settings().export_bucket
+        self._bucket = bucket
         self.objects = S3ObjectStore()
+
+    @property
+    def bucket(self) -> str:
+        # Read when used: functions that build the fulfilment services only to look a subject up
+        # (the admin API) are not given EXPORT_BUCKET, and never write an export.
+        return self._bucket or get_settings().export_bucket
+
+    @bucket.setter
+    def bucket(self, name: str) -> None:
+        self._bucket = name
 
     def writer(self, key: str, content_type: str) -> IO[bytes]:
         return cast(IO[bytes], MultipartWriter(self.bucket, key, content_type))

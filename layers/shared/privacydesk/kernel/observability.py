@@ -1,4 +1,9 @@
-"""Logger, Metrics and Tracer singletons shared by every function.
+"""Logger and Metrics singletons shared by every function.
+
+No Tracer: X-Ray is off in template.yaml (`Tracing: Disabled`). Powertools' Tracer imports the X-Ray
+SDK even when disabled, about 150 ms of CPU at every cold start (as much as `import boto3`), the SDK
+is not in the Lambda runtime, and HTTP APIs do not pass traces on. Logs carry the correlation and
+request ids instead; metric units are `MetricUnit.Count` throughout.
 
 Logs carry ids only, never emails, phones or names (see SECURITY.md). Code must not log them in
 the first place; `RedactingFormatter` is the last line of defence for what slips through anyway

@@ -1,49 +1,93 @@
-"""Configuration read from the function's environment (set by template.yaml)."""
+"""Configuration read from the function's environment (set by template.yaml).
+
+Names of resources (tables, buckets, queues, the bus) have no default: a function reads only the
+ones the template gives it, and reading one it was not given raises `MissingSetting` naming the
+variable, instead of silently talking to a table called "privacydesk-requests". Each function also
+checks, at cold start, that its whole configuration is there (`privacydesk.kernel.function_config`).
+Tunables (days, rates, attempts) keep the defaults the template documents.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from types import MappingProxyType
+from typing import overload
+
+
+class MissingSetting(RuntimeError):
+    """The code read a variable the function's template entry does not give it."""
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(
+            f"{variable} is not set: template.yaml does not give this function that variable "
+            "(add it to the function's Environment and to its model in privacydesk.kernel.function_config)"
+        )
+        self.variable = variable
+
+
+class _Required:
+    """A resource name the template must give; reading it unset raises MissingSetting."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.variable = name.upper()
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Required: ...
+
+    @overload
+    def __get__(self, instance: Settings, owner: type) -> str: ...
+
+    def __get__(self, instance: Settings | None, owner: type) -> _Required | str:
+        if instance is None:
+            return self
+        value = instance.names.get(self.variable, "")
+        if not value:
+            raise MissingSetting(self.variable)
+        return value
 
 
 @dataclass(frozen=True)
 class Settings:
-    requests_table: str = "privacydesk-requests"
-    audit_table: str = "privacydesk-audit"
-    outbox_table: str = "privacydesk-outbox"  # consequences of request changes (requests.outbox)
-    policy_table: str = "privacydesk-policy"
-    delivery_ledger_table: str = "privacydesk-delivery-ledger"
-    tokens_table: str = "privacydesk-tokens"
-    idempotency_table: str = "privacydesk-idempotency"
-    review_table: str = "privacydesk-review"
-    subject_preferences_table: str = "privacydesk-subject-preferences"
+    # The resource names found in the environment, by variable (read through the attributes below).
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    requests_table = _Required()
+    audit_table = _Required()
+    outbox_table = _Required()  # consequences of request changes (requests.outbox)
+    policy_table = _Required()
+    delivery_ledger_table = _Required()
+    tokens_table = _Required()
+    idempotency_table = _Required()
+    review_table = _Required()
+    subject_preferences_table = _Required()
+    subject_holds_table = _Required()
+    retention_checkpoints_table = _Required()
+    retention_continuation_queue_url = _Required()  # where an unfinished sweep sends its next step
+    inbound_bucket = _Required()
+    export_bucket = _Required()
+    event_bus_name = _Required()
+    notice_queue_url = _Required()
+    suppression_table = _Required()
+    rate_limits_table = _Required()
+    processor_notices_table = _Required()  # processors.adapters.notice_store
     # The data map's stores (accounts, message logs, ...) are not here: each names its own variable
     # in data/datamap.yaml (datamap/adapters/locations.py reads it).
+
     export_link_days: int = 7
     fulfilment_max_attempts: int = 3
-    subject_holds_table: str = "privacydesk-subject-holds"
-    retention_checkpoints_table: str = "privacydesk-retention-checkpoints"
-    processor_notices_table: str = "privacydesk-processor-notices"  # [issue 20] processors.adapters.notice_store
     # "store=days,store=days": shortens or lengthens a store's retention without a data-map change
     retention_overrides: str = ""
     retention_lookback_days: int = 7  # where a first sweep starts (no checkpoint yet)
-    retention_continuation_queue_url: str = ""  # where an unfinished sweep sends its next step
-    inbound_bucket: str = "privacydesk-inbound"
-    export_bucket: str = "privacydesk-exports"
-    event_bus_name: str = "privacydesk"
     sender_email: str = "privacy@example.com"
     dpo_email: str = "dpo@example.com"
     public_base_url: str = ""  # the PublicBaseUrl parameter; empty: the HTTP API's own URL
     api_base_url: str = ""  # the HTTP API's own URL (template: !Sub https://${HttpApi}.execute-api...)
     unverified_expiry_days: int = 14
-    # [issue 6] significant-change emails
-    notice_queue_url: str = ""
     notice_configuration_set: str = ""
     notice_max_send_rate: int = 14  # emails per second across every sender (SES's starting quota)
-    suppression_table: str = "privacydesk-suppression"
-    rate_limits_table: str = "privacydesk-rate-limits"
     notice_ledger_retention_days: int = 1095
     aws_region: str = "ap-southeast-1"
     # Powertools' variables, read when metrics are written (see kernel/observability.py); the code defaults
@@ -61,17 +105,25 @@ class Settings:
         return self.contact_email or self.sender_email
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+    def required_variables(cls) -> tuple[str, ...]:
+        """Every resource-name variable (REQUESTS_TABLE, ...): no default, given per function."""
+        return tuple(value.variable for value in vars(cls).values() if isinstance(value, _Required))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
+        names = {variable: env[variable] for variable in cls.required_variables() if env.get(variable)}
         values: dict[str, object] = {}
-        for field in fields(cls):
-            raw = env.get(field.name.upper())
-            if field.name == "aws_region":
+        for setting in fields(cls):
+            if setting.name == "names":
+                continue
+            raw = env.get(setting.name.upper())
+            if setting.name == "aws_region":
                 raw = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
             if raw is None or raw == "":
                 continue
-            values[field.name] = int(raw) if field.type in ("int", int) else raw
-        return cls(**values)  # type: ignore[arg-type]
+            values[setting.name] = int(raw) if setting.type in ("int", int) else raw
+        return cls(names=MappingProxyType(names), **values)  # type: ignore[arg-type]
 
 
 def link_base_url(request_host: str | None = None) -> str:

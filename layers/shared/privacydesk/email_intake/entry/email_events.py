@@ -13,6 +13,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from privacydesk.bootstrap import fresh_services
 from privacydesk.datamap.adapters.accounts import AccountDirectory
 from privacydesk.email_intake.adapters.review_queue import ReviewRepository
@@ -93,5 +95,5 @@ def intake_records(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
         )
     for result in results:
         # EmailIntakeRequest / EmailIntakeReview / EmailIntakeRejected: what the DPO's alarms watch.
-        metrics.add_metric(name=f"EmailIntake{str(result['outcome']).title()}", unit="Count", value=1)
+        metrics.add_metric(name=f"EmailIntake{str(result['outcome']).title()}", unit=MetricUnit.Count, value=1)
     return results
