@@ -86,6 +86,7 @@ class PublicApiConfig(FunctionConfig):
 
 
 class AdminApiConfig(FunctionConfig):
+    export_bucket: Name  # manual-step attachments
     processor_notices_table: Name
     requests_table: Name
     audit_table: Name

@@ -41,7 +41,12 @@ class ManualAttachments:
     """The DPO's files for a manual Access step, in the export bucket (same lifecycle as exports)."""
 
     def __init__(self, bucket: str | None = None) -> None:
-        self.bucket = bucket or get_settings().export_bucket
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> str:
+        # Read when used: a function that never touches attachments is not given EXPORT_BUCKET.
+        return self._bucket or get_settings().export_bucket
 
     def save(self, request_id: str, store: str, file_name: str, content: bytes) -> str:
         if len(content) > MAX_ATTACHMENT_BYTES:
