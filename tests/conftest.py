@@ -33,9 +33,32 @@ def stack() -> Iterator[Harness]:
         yield Harness(local_stack, runner)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The unexercised-grant check reads the calls every other test made as a function: it runs last."""
+    """The unexercised-grant check reads the calls every other test made as a function: it runs last.
+    Each test is given its worker group (see `worker_group`)."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/integration/test_iam_unexercised_grants.py"))
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
+
+
+# Suites whose tests share one running stand-in (its rate limits, cooldowns, outbox and log audit).
+STAND_IN_SUITES = ("tests/e2e/", "tests/security/", "tests/browser/")
+
+
+def worker_group(item: pytest.Item) -> str:
+    """Which tests must share a process when `make test` runs pytest on workers (--dist loadgroup).
+
+    - every test on the in-process moto stack (`stack`): one provisioned stack, and the
+      unexercised-grant check, which runs last, must see every call those tests made in its process;
+    - every test on the shared stand-in (`running`): they were written against one stand-in's state;
+    - anything else, by file (its module fixtures are set up once).
+    """
+    if "stack" in item.fixturenames:
+        return "in_process"
+    if "running" in item.fixturenames or item.nodeid.startswith(STAND_IN_SUITES):
+        return "stand_in"
+    return item.nodeid.split("::", 1)[0]
 
 
 @pytest.hookimpl(wrapper=True)
