@@ -6,7 +6,7 @@ import pytest
 
 from privacydesk.logic import deadline_checks, intake
 from privacydesk.logic.deadline_monitor import MonitorRules
-from privacydesk.logic.errors import InvalidToken
+from privacydesk.logic.errors import InvalidToken, TooManyRequests
 from privacydesk.models.requests import Channel, RequestStatus, RequestType
 from tests.support.fakes import FakeDesk
 
@@ -131,3 +131,37 @@ def test_an_unconfirmed_request_expires_and_its_requester_is_told():
     assert desk.requests.require(request_id).status == RequestStatus.EXPIRED
     assert "Request.Expired" in desk.bus.detail_types(request_id)
     assert desk.subjects(ANA)[-1] == "Your privacy request has expired"
+
+
+def test_a_second_code_within_the_sms_cooldown_is_held_back_and_sent_when_asked_again_after_it():
+    desk = FakeDesk()
+    _submit(desk, RequestType.ACCESS, phone=ANA_PHONE)
+    _submit(desk, RequestType.DELETE, phone=ANA_PHONE)  # within the minute: no second text
+    assert len(desk.sms.to(ANA_PHONE)) == 1
+    desk.later(seconds=61)
+    _submit(desk, RequestType.DELETE, phone=ANA_PHONE)
+    assert len(desk.sms.to(ANA_PHONE)) == 2
+
+
+def test_five_wrong_codes_lock_the_request_even_against_the_right_one():
+    desk = FakeDesk()
+    request_id = _submit(desk, phone=ANA_PHONE).request.request_id
+    code = desk.sms_code(ANA_PHONE)
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            _verify(desk, request_id, "000000" if code != "000000" else "111111")
+    with pytest.raises(TooManyRequests) as refused:
+        _verify(desk, request_id, code)
+    assert refused.value.code == "too_many_attempts"
+
+
+def test_a_requester_who_cancels_is_told_and_the_request_is_closed():
+    desk = FakeDesk()
+    receipt = _submit(desk)
+    request_id = receipt.request.request_id
+    _verify(desk, request_id, desk.verification_token(ANA, request_id))
+    cancelled = intake.cancel(request_id, receipt.status_token, now=desk.later(hours=1), services=desk.services())
+    desk.deliver_outbox()
+    assert cancelled.status == RequestStatus.CANCELLED
+    assert "Request.Cancelled" in desk.bus.detail_types(request_id)
+    assert desk.requests.actions(request_id)[-1] == "cancelled"
