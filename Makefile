@@ -113,9 +113,11 @@ browser-check:
 # pytest on TEST_WORKERS processes (pytest-xdist). --dist loadgroup keeps together the tests that share
 # state (tests/conftest.py, worker_group): all in-process moto tests in one worker (the unexercised-grant
 # check, last of them, sees every call they made), all tests on the shared stand-in in one worker, any
-# other file whole. TEST_WORKERS=0 runs everything in this process, as before.
+# other file whole. TEST_WORKERS=0 runs everything in this process, as before. PYTEST_ARGS: more options
+# (e.g. PYTEST_ARGS="--durations=50" to see where the time goes).
 TEST_WORKERS ?= 2
-PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+PYTEST_ARGS ?=
+PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 test: lint typecheck cfn-lint sam-validate sam-ready browser-check
 	@echo "$(PY) -m pytest -q $(PYTEST_WORKERS)"; $(PY) -m pytest -q $(PYTEST_WORKERS); status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -33,32 +34,46 @@ def stack() -> Iterator[Harness]:
         yield Harness(local_stack, runner)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The unexercised-grant check reads the calls every other test made as a function: it runs last.
-    Each test is given its worker group (see `worker_group`)."""
+    """The unexercised-grant check reads the calls every other test made as a function: it runs last."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/integration/test_iam_unexercised_grants.py"))
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
 
 
-# Suites whose tests share one running stand-in (its rate limits, cooldowns, outbox and log audit).
+# `make test` runs pytest on workers (pytest-xdist). Tests that share state must share a process:
+# - the in-process moto stack (`stack`): one provisioned stack per process, and the unexercised-grant
+#   check, which runs last, must see every call those tests made in its own process;
+# - the shared stand-in (`running`): those tests were written against one stand-in's state (rate
+#   limits, cooldowns, outbox) and its log audit runs after them.
+# The controller schedules by test id alone (it collects nothing), so the groups are decided from the
+# path; tests/unit/test_worker_groups.py checks that every test on `stack` or `running` is where it
+# must be. (xdist's own `xdist_group` marks are inert with pytest 9: they rename a node id pytest no
+# longer reads.)
+IN_PROCESS_SUITES = ("tests/integration/", "tests/faults/")
 STAND_IN_SUITES = ("tests/e2e/", "tests/security/", "tests/browser/")
+STAND_IN_FILES = ("tests/faults/test_dead_letters_stand_in.py",)  # a fault test on the shared stand-in
 
 
-def worker_group(item: pytest.Item) -> str:
-    """Which tests must share a process when `make test` runs pytest on workers (--dist loadgroup).
-
-    - every test on the in-process moto stack (`stack`): one provisioned stack, and the
-      unexercised-grant check, which runs last, must see every call those tests made in its process;
-    - every test on the shared stand-in (`running`): they were written against one stand-in's state;
-    - anything else, by file (its module fixtures are set up once).
-    """
-    if "stack" in item.fixturenames:
-        return "in_process"
-    if "running" in item.fixturenames or item.nodeid.startswith(STAND_IN_SUITES):
+def worker_group(nodeid: str) -> str:
+    """The unit of work a worker takes whole: a shared-state group, or else the test's file."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(STAND_IN_SUITES) or path in STAND_IN_FILES:
         return "stand_in"
-    return item.nodeid.split("::", 1)[0]
+    if path.startswith(IN_PROCESS_SUITES):
+        return "in_process"
+    return path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups of `worker_group`, each sent whole to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return SharedStateScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
