@@ -1,6 +1,6 @@
 """Fast tests: the core flows on in-memory fakes of the ports (tests/support/fakes.py), no moto.
 
-Every test here is marked `fast` and must stay well under 50 ms: the budget is checked per test, in
+Every test here is marked `fast` (pytestmark) and must stay well under 50 ms: the budget is checked per test, in
 CPU time of this process, so a busy machine (other workers, other jobs) does not make it flaky.
 """
 
@@ -18,12 +18,6 @@ from tests.support.fakes import FakeDesk
 BUDGET_SECONDS = 0.05
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/fast/" in item.nodeid:
-            item.add_marker(pytest.mark.fast)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _warm() -> None:
     """Pay, untimed, what a process pays once: the data map parsed, and the lazy imports of the
@@ -32,11 +26,6 @@ def _warm() -> None:
     for contact in ({"email": "warm@example.org"}, {"phone": "+639170000000"}):
         new = intake.NewRequest(type=RequestType.ACCESS, **contact)
         intake.submit(new, channel=Channel.API, now=desk.now, services=desk.services())
-
-
-@pytest.fixture
-def desk() -> FakeDesk:
-    return FakeDesk()
 
 
 @pytest.fixture(autouse=True)
