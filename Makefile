@@ -17,12 +17,13 @@ FN ?= PublicApiFunction
 EVENT ?= events/public_api/get_policy.json
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tools template run test browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
+.PHONY: help venv tools template run test fast browser-check lint typecheck contracts cfn-lint sam-validate unit integration e2e security invoke tick build bench clean \
 	audit checkov cfn-lint-serverless bandit pip-audit fuzz sam-image sam-env sam-ready datamap-wiring
 
 help:
 	@echo "make run     - run PrivacyDesk on its local AWS stand-in (127.0.0.1:3000, SMTP :2525)"
-	@echo "make test    - lint, type-check, validate the template and run every test"
+	@echo "make test    - lint, type-check, validate the template and run every test (pytest on $(TEST_WORKERS) workers)"
+	@echo "make fast    - the core flows on in-memory fakes (tests/fast), in about a second"
 	@echo "make invoke FN=PublicApiFunction EVENT=events/public_api/get_policy.json"
 	@echo "make tick    - fire every schedule on the running stand-in"
 	@echo "make template - rewrite template.yaml's generated block (log groups, alarms) from tools/template_gen.py"
@@ -97,6 +98,9 @@ cfn-lint: venv
 sam-validate: tools
 	$(SAM) validate --lint --region ap-southeast-1
 
+fast: venv
+	$(PY) -m pytest -m fast -q tests/fast
+
 unit: venv
 	$(PY) -m pytest -m unit -q
 
@@ -121,8 +125,17 @@ BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \
 browser-check:
 	@$(BROWSER_SKIPPED_NOTICE)
 
+# pytest on TEST_WORKERS processes (pytest-xdist). --dist loadgroup keeps together the tests that share
+# state (tests/conftest.py, worker_group): all in-process moto tests in one worker (the unexercised-grant
+# check, last of them, sees every call they made), all tests on the shared stand-in in one worker, any
+# other file whole. TEST_WORKERS=0 runs everything in this process, as before. PYTEST_ARGS: more options
+# (e.g. PYTEST_ARGS="--durations=50" to see where the time goes).
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
+
 test: lint typecheck contracts cfn-lint sam-validate sam-ready browser-check
-	@echo "$(PY) -m pytest -q"; $(PY) -m pytest -q; status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status
+	@echo "$(PY) -m pytest -q $(PYTEST_WORKERS)"; $(PY) -m pytest -q $(PYTEST_WORKERS); status=$$?; $(BROWSER_SKIPPED_NOTICE); exit $$status
 
 audit: checkov cfn-lint-serverless bandit pip-audit fuzz
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,43 @@ def stack() -> Iterator[Harness]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The unexercised-grant check reads the calls every other test made as a function: it runs last."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/integration/test_iam_unexercised_grants.py"))
+
+
+# `make test` runs pytest on workers (pytest-xdist). Tests that share state must share a process:
+# - the in-process moto stack (`stack`): one provisioned stack per process, and the unexercised-grant
+#   check, which runs last, must see every call those tests made in its own process;
+# - the shared stand-in (`running`): those tests were written against one stand-in's state (rate
+#   limits, cooldowns, outbox) and its log audit runs after them.
+# The controller schedules by test id alone (it collects nothing), so the groups are decided from the
+# path; tests/unit/test_worker_groups.py checks that every test on `stack` or `running` is where it
+# must be. (xdist's own `xdist_group` marks are inert with pytest 9: they rename a node id pytest no
+# longer reads.)
+IN_PROCESS_SUITES = ("tests/integration/", "tests/faults/")
+STAND_IN_SUITES = ("tests/e2e/", "tests/security/", "tests/browser/")
+STAND_IN_FILES = ("tests/faults/test_dead_letters_stand_in.py",)  # a fault test on the shared stand-in
+
+
+def worker_group(nodeid: str) -> str:
+    """The unit of work a worker takes whole: a shared-state group, or else the test's file."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(STAND_IN_SUITES) or path in STAND_IN_FILES:
+        return "stand_in"
+    if path.startswith(IN_PROCESS_SUITES):
+        return "in_process"
+    return path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups of `worker_group`, each sent whole to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return SharedStateScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
