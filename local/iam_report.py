@@ -16,10 +16,6 @@ from local.iam_policy import Statement
 # Statements no handler call exercises, and why they stay. Keys are "<Function>:<origin>"
 # patterns (fnmatch) over Statement.origin ("<policy name>/<Sid or index>").
 JUSTIFIED: dict[str, str] = {
-    # Known debt (see the stop note): the one test of a processor's signed confirmation passes alone but
-    # not late in the full in-process run (invalid_signature), so it is a non-strict xfail there.
-    "PublicApiFunction:ProcessorConfirmationsPolicy/*": "exercised by the processors' signed-confirmation "
-    "test, which is order-dependent in the full run (non-strict xfail); passes alone",
     "*:service-role/*": "AWS managed policy SAM attaches: used by the Lambda service (logs, SQS and stream pollers)",
     "*:AWSXrayWriteOnlyAccess/*": "Tracing: Active; the X-Ray daemon sends the segments, no botocore call",
     "*:DeadLetterQueuePolicy/*": "the Lambda service dead-letters failed async invocations with the function's role",

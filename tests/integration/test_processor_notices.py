@@ -233,11 +233,6 @@ def signed_confirmation(stack: Harness, reference: str, key: bytes, note: str = 
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passes alone; late in the full in-process run the callback answers invalid_signature (order "
-    "dependence not yet found; named in the stop note)",
-)
 def test_a_webhook_processor_confirms_with_a_signed_callback_and_it_is_audited(stack: Harness, monkeypatch):
     from privacydesk.processors.domain import model as processor_model
     from tests.support.processor_webhook import webhook_processor

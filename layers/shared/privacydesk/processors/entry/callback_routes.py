@@ -17,8 +17,8 @@ from privacydesk.kernel.errors import DomainError
 from privacydesk.kernel.observability import logger
 from privacydesk.processors.adapters.notice_store import ProcessorNoticeStore
 from privacydesk.processors.adapters.webhook import SIGNATURE_HEADER, signing_keys, verify
+from privacydesk.processors.domain import model as processor_model
 from privacydesk.processors.domain import tracking
-from privacydesk.processors.domain.model import load_processors
 
 router = APIGatewayHttpRouter()
 REFERENCE = r"^req_[0-9a-f]{32}/[a-z][a-z0-9_]{1,39}$"
@@ -42,7 +42,8 @@ class ConfirmationBody(Model):
 )
 def confirm_by_processor(body: ConfirmationBody) -> dict[str, Any]:
     request_id, name = body.reference.split("/", 1)
-    processor = load_processors().processor(name)
+    # read through the module, as fulfilment does, so the route and the notices see one processor map
+    processor = processor_model.load_processors().processor(name)
     refused = InvalidSignature("the signature does not match", code="invalid_signature")
     if processor is None or processor.notify.kind != "webhook":
         raise refused
