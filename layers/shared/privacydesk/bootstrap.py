@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 from privacydesk.kernel.settings import get_settings, link_base_url, on_reload
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
     from privacydesk.requests.domain.outbox import OutboxPorts
     from privacydesk.requests.domain.ports import RequestServices
+    from privacydesk.retention.domain.ttl_accounting import TtlBatch
     from privacydesk.subjects.domain.ports import HoldView
 
 # Each factory imports what it builds, so a function pays at cold start only for the services
@@ -188,30 +191,37 @@ def notice_dispatch_ports() -> dict[str, Any]:
 NOTICE_SEND_BUCKET = "ses-notices"  # the token bucket every notice sender shares
 
 
-def notice_sending(seconds_left: Callable[[], float]) -> SendingContext:
+@cache
+def _notice_sending_adapters() -> dict[str, Any]:
+    """The senders' adapters, built once per container; only the time left changes per call."""
     from privacydesk.change_notices.adapters.delivery_ledger import DeliveryLedger
     from privacydesk.change_notices.adapters.notice_queue import NoticeMailer
     from privacydesk.change_notices.adapters.notice_recipients import NoticeRecipients
     from privacydesk.change_notices.adapters.suppression_list import SuppressionList
-    from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.kernel.clock import utc_now
     from privacydesk.kernel.rate_limits import DynamoTokenBucket
     from privacydesk.policy.adapters.policy_store import PolicyRepository
 
     settings = get_settings()
-    return SendingContext(
-        versions=PolicyRepository(),
-        recipients=NoticeRecipients(),
-        suppressions=SuppressionList(),
-        ledger=DeliveryLedger(),
-        limiter=DynamoTokenBucket(NOTICE_SEND_BUCKET, rate=settings.notice_max_send_rate),
-        mailer=NoticeMailer(),
-        base_url=link_base_url(),
-        configuration_set=settings.notice_configuration_set or None,
-        clock=utc_now,
-        sleep=time.sleep,
-        seconds_left=seconds_left,
-    )
+    return {
+        "versions": PolicyRepository(),
+        "recipients": NoticeRecipients(),
+        "suppressions": SuppressionList(),
+        "ledger": DeliveryLedger(),
+        "limiter": DynamoTokenBucket(NOTICE_SEND_BUCKET, rate=settings.notice_max_send_rate),
+        "mailer": NoticeMailer(),
+        "base_url": link_base_url(),
+        "configuration_set": settings.notice_configuration_set or None,
+        "clock": utc_now,
+        "sleep": time.sleep,
+    }
+
+
+def notice_sending(seconds_left: Callable[[], float]) -> SendingContext:
+    """A sender's context for one invocation (its own version cache, its own deadline)."""
+    from privacydesk.change_notices.domain.notice_delivery import SendingContext
+
+    return SendingContext(**_notice_sending_adapters(), seconds_left=seconds_left)
 
 
 @cache
@@ -231,7 +241,7 @@ def acceptance_ports() -> dict[str, Any]:
     return {"catalog": PolicyRepository(), "ledger": DeliveryLedger(), "usage": ApiUsage()}
 
 
-for _factory in (notice_dispatch_ports, ses_feedback_ports, acceptance_ports):
+for _factory in (notice_dispatch_ports, _notice_sending_adapters, ses_feedback_ports, acceptance_ports):
     on_reload(_factory.cache_clear)
 
 
@@ -256,3 +266,80 @@ def outbox_ports() -> OutboxPorts:
 
 
 on_reload(outbox_ports.cache_clear)
+
+
+# --- Retention: the sweep and the TTL accounting -----------------------------------------------
+
+
+@cache
+def retention_sweep_ports() -> dict[str, Any]:
+    """retention_sweep.sweep's collaborators: the lease, the stores, the rules and where runs are audited."""
+    from privacydesk.audit.adapters import retention_audit
+    from privacydesk.datamap.adapters.reference_stores import EXPIRY_SHARDS
+    from privacydesk.datamap.adapters.retention_fields import rules
+    from privacydesk.datamap.domain.model import load_datamap
+    from privacydesk.retention.adapters.sweep_ports import SweepLeaseStore, SweepPorts
+
+    return {
+        "lease": SweepLeaseStore(),
+        "ports": SweepPorts(),
+        "datamap": load_datamap(),
+        "rules": rules(),
+        "shards": EXPIRY_SHARDS,
+        "lookback_days": get_settings().retention_lookback_days,
+        "record_run": retention_audit.record_sweep,
+    }
+
+
+def sweep_continuation(queue_url: str) -> Callable[[dict[str, Any]], None]:
+    """Sends the event of the sweep's next invocation to its continuation queue (a failed send raises)."""
+    import json
+
+    from privacydesk.kernel.aws import client
+
+    def send(event: dict[str, Any]) -> None:
+        client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+    return send
+
+
+class _TtlAccountingPorts:
+    """ttl_accounting's ports: the retention audit stream and the S3 objects a TTL'd item points to."""
+
+    def __init__(self) -> None:
+        from privacydesk.kernel.object_store import S3ObjectStore
+
+        self.objects = S3ObjectStore()
+
+    def record(self, batch: TtlBatch, now: datetime) -> None:
+        from privacydesk.audit.adapters import retention_audit
+
+        retention_audit.record_ttl_deletions(batch.store, batch.day, batch.first_sequence, batch.item_keys, now)
+
+    def _bucket(self, bucket_store: str) -> str:
+        from privacydesk.datamap.adapters.locations import physical_name
+        from privacydesk.datamap.domain.model import load_datamap
+
+        return physical_name(load_datamap().store(bucket_store))
+
+    def delete_object(self, bucket_store: str, key: str) -> int:
+        return self.objects.delete_object(self._bucket(bucket_store), key)
+
+    def delete_prefix(self, bucket_store: str, prefix: str) -> int:
+        return self.objects.delete_all_versions(self._bucket(bucket_store), prefix)
+
+
+@cache
+def ttl_accounting_ports() -> dict[str, Any]:
+    """ttl_accounting.account's collaborators: table name -> data-map store, and its ports."""
+    from privacydesk.datamap.adapters.locations import physical_name
+    from privacydesk.datamap.domain.model import load_datamap
+
+    return {
+        "stores_by_table": {physical_name(s): s for s in load_datamap().stores if s.kind == "dynamodb"},
+        "ports": _TtlAccountingPorts(),
+    }
+
+
+for _factory in (retention_sweep_ports, ttl_accounting_ports):
+    on_reload(_factory.cache_clear)

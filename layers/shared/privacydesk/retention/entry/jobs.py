@@ -1,4 +1,5 @@
-"""The retention sweep and the TTL accounting, wired to DynamoDB, S3, the audit table and metrics."""
+"""The retention sweep and the TTL accounting as invocations: lease, continuation, audit and metrics
+(their ports come from the composition root)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from privacydesk.audit.adapters import retention_audit
-from privacydesk.datamap.adapters.locations import physical_name
-from privacydesk.datamap.adapters.reference_stores import EXPIRY_SHARDS
-from privacydesk.datamap.adapters.retention_fields import rules
-from privacydesk.datamap.domain.model import Store, load_datamap
-from privacydesk.kernel.aws import client
+from privacydesk.bootstrap import retention_sweep_ports, sweep_continuation, ttl_accounting_ports
 from privacydesk.kernel.clock import utc_now
-from privacydesk.kernel.object_store import S3ObjectStore
 from privacydesk.kernel.observability import ephemeral_metrics, logger
 from privacydesk.kernel.settings import get_settings
-from privacydesk.retention.adapters.sweep_ports import SweepLeaseStore, SweepPorts
 from privacydesk.retention.domain import retention_sweep, ttl_accounting
 
 SWEEP_METRICS = {
@@ -57,22 +51,22 @@ def run_sweep(
     """One invocation of the sweep, under the sweep lease (`holder`: the Lambda request id). When it
     stops for time, `continue_with` gets the event of the next invocation (the handler sends it to
     the continuation queue), after the lease is released so that invocation can take it."""
-    settings = get_settings()
+    wired = retention_sweep_ports()
     previous = continuation or {}
     run_started = datetime.fromisoformat(previous["run_started"]) if previous.get("run_started") else now
     generation = int(previous.get("generation", 0))
     report = retention_sweep.sweep_exclusively(
-        SweepLeaseStore(),
+        wired["lease"],
         holder or uuid.uuid4().hex,
         now,
         lambda: retention_sweep.sweep(
-            datamap=load_datamap(),
-            rules=rules(),
+            datamap=wired["datamap"],
+            rules=wired["rules"],
             now=now,
-            ports=SweepPorts(),
+            ports=wired["ports"],
             budget=retention_sweep.Budget(remaining_ms, reserve_ms),
-            shards=EXPIRY_SHARDS,
-            lookback_days=settings.retention_lookback_days,
+            shards=wired["shards"],
+            lookback_days=wired["lookback_days"],
             page_size=page_size,
             run_started=run_started,
         ),
@@ -85,7 +79,7 @@ def run_sweep(
     for store in report.stores:
         counts = store.as_dict()
         counts.pop("store")
-        retention_audit.record_sweep(store.store, counts, now)
+        wired["record_run"](store.store, counts, now)
         _metrics({name: counts[field] for field, name in SWEEP_METRICS.items()}, store.store)
         logger.info(
             "retention sweep",
@@ -105,11 +99,7 @@ def continue_through_queue(queue_url: str) -> Callable[[dict[str, Any]], None] |
     if not queue_url:
         logger.warning("no continuation queue configured: an unfinished sweep resumes with the next daily run")
         return None
-
-    def send(event: dict[str, Any]) -> None:
-        client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
-
-    return send
+    return sweep_continuation(queue_url)
 
 
 def continuation_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -122,27 +112,9 @@ def continuation_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return event if "run_started" in event else None
 
 
-class _AccountingPorts:
-    def __init__(self) -> None:
-        self.objects = S3ObjectStore()
-
-    def record(self, batch: ttl_accounting.TtlBatch, now: datetime) -> None:
-        retention_audit.record_ttl_deletions(batch.store, batch.day, batch.first_sequence, batch.item_keys, now)
-
-    def delete_object(self, bucket_store: str, key: str) -> int:
-        return self.objects.delete_object(physical_name(load_datamap().store(bucket_store)), key)
-
-    def delete_prefix(self, bucket_store: str, prefix: str) -> int:
-        return self.objects.delete_all_versions(physical_name(load_datamap().store(bucket_store)), prefix)
-
-
-def stores_by_table() -> Mapping[str, Store]:
-    """Table name -> data-map store, for the DynamoDB stores this function was deployed with."""
-    return {physical_name(s): s for s in load_datamap().stores if s.kind == "dynamodb"}
-
-
 def account_ttl_deletions(records: list[Mapping[str, Any]], now: datetime) -> dict[str, int]:
-    batches = ttl_accounting.account(records, stores_by_table(), now, _AccountingPorts())
+    wired = ttl_accounting_ports()
+    batches = ttl_accounting.account(records, wired["stores_by_table"], now, wired["ports"])
     totals: dict[str, int] = {}
     for batch in batches:
         totals[batch.store] = totals.get(batch.store, 0) + len(batch.item_keys)
