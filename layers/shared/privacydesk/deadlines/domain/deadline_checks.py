@@ -47,9 +47,6 @@ class MonitorRun:
     now: datetime
     checked: int = 0
     sent: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # kind -> request ids
-    # Always empty since the outbox delivers (and retries) the notices; kept for the summary and the
-    # dashboard's DeadlineNoticeFailures metric, which now count delivery failures nowhere here.
-    failed: list[str] = field(default_factory=list)
     overdue: int = 0  # open requests overdue after this run (the alarm's metric)
 
     def summary(self) -> dict[str, object]:
@@ -57,7 +54,6 @@ class MonitorRun:
             "now": self.now.isoformat(),
             "checked": self.checked,
             "sent": {kind: sorted(ids) for kind, ids in sorted(self.sent.items())},
-            "failed": self.failed,
             "overdue": self.overdue,
         }
 

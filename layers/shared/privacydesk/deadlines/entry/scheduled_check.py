@@ -35,11 +35,8 @@ def check_deadlines(event: dict[str, Any]) -> dict[str, Any]:
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="OverdueRequests", unit=MetricUnit.Count, value=run.overdue)
-    metrics.add_metric(name="DeadlineNoticeFailures", unit=MetricUnit.Count, value=len(run.failed))
     processors = check_processor_notices(now, get_settings().dpo_email)  # overdue processor notices
     metrics.add_metric(name="ProcessorNoticesEscalated", unit=MetricUnit.Count, value=len(processors.escalated))
     summary = {**run.summary(), "processor_notices_escalated": len(processors.escalated)}
     logger.info("deadline check", extra=summary)
-    if run.failed:
-        raise RuntimeError(f"{len(run.failed)} deadline notices could not be delivered; they are retried")
     return summary
