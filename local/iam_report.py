@@ -23,8 +23,6 @@ JUSTIFIED: dict[str, str] = {
     "*:*/UseDataKey": "SSE-KMS: DynamoDB, S3 and SQS use the key on the caller's behalf; no direct KMS call",
     "RetentionTtlAccountingFunction:*/ReadStreamsAndDlq": "SSE-KMS on the streams and DLQ (Lambda service)",
     "RequestOutboxFunction:*/KeepFailedRecords": "the stream event source's on-failure destination (Lambda service)",
-    "AdminApiFunction:*/TextReissuedExportLink": "a reissued link to a phone-verified requester; the SMS branch "
-    "runs on the stand-in (tests/security), whose workers are not counted here",
     "RetentionSweepFunction:*/ContinueWhenOutOfTime": "self-invocation only when a sweep runs out of time; "
     "a handler run under test finishes within its time",
 }

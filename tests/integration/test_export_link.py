@@ -153,3 +153,23 @@ def test_the_dpo_reissues_a_link_that_works_where_the_old_one_no_longer_does(sta
     (secret,) = parse_qs(urlsplit(link).query)["token"]
     assert follow(stack, fresh.request_id, secret).status == 302
     assert follow(stack, fresh.request_id, fresh.secret).status == 404
+
+
+def test_a_reissued_link_for_a_phone_verified_request_is_texted_from_the_outbox(stack: Harness):
+    import random
+
+    from tests.support.fulfilment import sms_code, sms_to
+    from tests.support.harness import ADMIN_IDENTITY
+
+    phone = f"+6591{random.randrange(10**6):06d}"  # a number nobody else in the run uses
+    receipt = stack.http("POST", "/v1/requests", {"type": "access", "phone": phone}).json()
+    verified = stack.http("POST", f"/v1/requests/{receipt['request_id']}/verify", {"token": sms_code(stack, phone)})
+    assert verified.status == 200, verified.body
+    drain_fulfilment(stack)
+
+    reply = stack.http("POST", f"/v1/admin/requests/{receipt['request_id']}/reissue-export", identity=ADMIN_IDENTITY)
+    assert reply.status == 200, reply.body
+    (text,) = [t for t in sms_to(stack, phone) if "a new link to your data copy" in t]
+    (link,) = re.findall(r"https?://\S+/export\?token=\S+", text)
+    (secret,) = parse_qs(urlsplit(link).query)["token"]
+    assert follow(stack, receipt["request_id"], secret).status == 302

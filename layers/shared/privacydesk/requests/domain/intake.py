@@ -17,7 +17,6 @@ from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.contacts import normalise_email, normalise_phone, person_email
 from privacydesk.kernel.errors import Conflict, Gone, InvalidInput, InvalidToken, NotFound, TooManyRequests
 from privacydesk.kernel.observability import logger
-from privacydesk.kernel.ports import OutgoingEmail
 from privacydesk.requests.domain import lifecycle, notifications
 from privacydesk.requests.domain.audit_trail import check_transition
 from privacydesk.requests.domain.deadlines import clocks_for
@@ -336,17 +335,6 @@ def verification_item(
         return email_item("verification", notifications.verification_email(to, request, link))
     text = notifications.verification_sms(secret)
     return sms_item("verification_sms", request.request_id, request.subject.phone or "", text)
-
-
-def safe_send(services: RequestServices, kind: str, message: OutgoingEmail) -> None:
-    """Mail failures never lose the request: it is stored first, and reminders resend."""
-    try:
-        services.mailer.send(message)
-        services.sent.append(kind)
-    except Exception:  # noqa: BLE001
-        logger.exception(
-            "email failed", extra={"kind": kind, "request_id": message.headers.get("X-PrivacyDesk-Request")}
-        )
 
 
 def verify(request_id: str, token: str, *, now: datetime, services: RequestServices) -> PrivacyRequest:
