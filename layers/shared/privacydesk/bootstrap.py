@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from privacydesk.kernel.settings import get_settings, link_base_url, on_reload
+from privacydesk.kernel.snapshots import after_restore
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -105,6 +106,7 @@ def reset() -> None:
 
 
 on_reload(reset)
+after_restore(reset)  # SnapStart: a restored sandbox reads the policy in force, not the snapshot's
 
 
 @cache

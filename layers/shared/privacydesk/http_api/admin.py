@@ -8,6 +8,7 @@ from typing import Any
 from privacydesk import __version__
 from privacydesk.http_api.errors import install_error_handlers
 from privacydesk.http_api.lazy_routers import LazyRoutersResolver
+from privacydesk.kernel.snapshots import before_snapshot
 
 app = LazyRoutersResolver(
     routers=(
@@ -33,3 +34,7 @@ def admin_openapi_document() -> dict[str, Any]:
 
     app.include_all_routers()
     return openapi.document(app, title="PrivacyDesk admin API", version=__version__)
+
+
+# With SnapStart, the snapshot holds every router, so a restored sandbox imports none on its first request.
+before_snapshot(app.include_all_routers)

@@ -9,6 +9,7 @@ from privacydesk import __version__
 from privacydesk.bootstrap import current_policy_version
 from privacydesk.http_api.errors import install_error_handlers
 from privacydesk.http_api.lazy_routers import LazyRoutersResolver
+from privacydesk.kernel.snapshots import before_snapshot
 from privacydesk.policy.entry.policy_headers import PolicyHeaders
 
 # The version comes from wiring's cache, the one every request is stamped from.
@@ -45,3 +46,7 @@ def openapi_document() -> dict[str, Any]:
         version=__version__,
         description="Data-rights requests, the privacy policy and its notices.",
     )
+
+
+# With SnapStart, the snapshot holds every router, so a restored sandbox imports none on its first request.
+before_snapshot(app.include_all_routers)
