@@ -20,12 +20,14 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk dlq redrive NoticeSendDeadLetterQueue [--copy]
   privacydesk dlq redrive OutboxDeadLetterQueue [--min-age-seconds 300]
                                             (redelivers the outbox items still unsent)
+  privacydesk migrate subject-keys [--dry-run]
+                                            (re-keys requests stored before person keys)
   privacydesk --stack-name NAME --region R doctor [--json]
                                             (what a deploy cannot set: SES, SNS SMS, DPO alarm
                                              subscription, parameters, concurrency quota; read-only)
 
-`dlq` talks to SQS directly with your AWS credentials: `--stack-name` finds a deployed stack's
-queues through CloudFormation; without it, the stand-in's stack file is used.
+`dlq` and `migrate` talk to AWS directly with your AWS credentials: `--stack-name` finds a deployed stack's
+queues and tables through CloudFormation; without it, the stand-in's stack file is used.
 """
 
 from __future__ import annotations
@@ -140,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         "still be in the stream's own retries)",
     )
 
+    migrate = groups.add_parser("migrate", help="one-off data migrations after a deploy (idempotent)").add_subparsers(
+        dest="action", required=True
+    )
+    rekey = migrate.add_parser("subject-keys", help="re-key older requests to one spelling per mailbox")
+    rekey.add_argument("--dry-run", action="store_true", help="count what would change; change nothing")
+
     doctor = groups.add_parser("doctor", help="check what a deploy cannot set, and say what to do (read-only)")
     doctor.add_argument("--json", action="store_true", help="machine-readable findings")
     return parser
@@ -208,6 +216,16 @@ def run_dead_letters(args: argparse.Namespace) -> tuple[int, Any]:
         return 0, dead_letters.start_move_task(sqs, queue)
     except (LookupError, ValueError) as error:
         return 2, {"error": str(error)}
+
+
+def run_migration(args: argparse.Namespace) -> tuple[int, Any]:
+    from privacydesk.ops import migrations
+
+    clients, resources, _ = _stack_resources(args, ("AWS::DynamoDB::Table",))
+    table = resources["AWS::DynamoDB::Table"].get("RequestsTable")
+    if not table:
+        return 2, {"error": "the stack has no RequestsTable"}
+    return 0, migrations.rekey_subjects(clients("dynamodb"), table, dry_run=args.dry_run)
 
 
 def run_review(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
@@ -312,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_doctor(args)
     if args.group == "dlq":
         code, body = run_dead_letters(args)
+    elif args.group == "migrate":
+        code, body = run_migration(args)
     else:
         code, body = run(args, AdminClient.discover(args.api, args.region, args.stack_file))
     print(json.dumps(body, indent=2, ensure_ascii=False))
