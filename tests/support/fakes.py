@@ -399,9 +399,6 @@ class InMemoryExportGrants:
     def get(self, request_id: str) -> ExportGrant | None:
         return self.grants.get(request_id)
 
-    def count_failed_attempt(self, request_id: str) -> None:
-        return None  # guesses are throttled per source (fulfilment.domain.export_links), not per link
-
     def revoke(self, request_id: str, now: datetime) -> bool:
         grant = self.grants.get(request_id)
         if grant is None:

@@ -30,20 +30,12 @@ KEY = "exports/req_1/personal-data.zip"
 class Grants:
     def __init__(self, *grants: ExportGrant) -> None:
         self.grants = {g.request_id: g for g in grants}
-        self.failed: list[str] = []
 
     def save(self, grant: ExportGrant) -> None:
         self.grants[grant.request_id] = grant
 
     def get(self, request_id: str) -> ExportGrant | None:
         return self.grants.get(request_id)
-
-    def count_failed_attempt(self, request_id: str) -> None:
-        self.failed.append(request_id)
-        grant = self.grants[request_id]
-        self.grants[request_id] = replace(
-            grant, challenge=replace(grant.challenge, attempts=grant.challenge.attempts + 1)
-        )
 
 
 class Signer:
@@ -73,7 +65,6 @@ def test_the_right_secret_redirects_to_a_five_minute_url_until_it_expires():
     with pytest.raises(Gone) as expired:
         _open(grants, "req_1", secret, NOW + timedelta(days=7))
     assert expired.value.code == "export_expired"
-    assert grants.failed == []
 
 
 def test_a_hash_copied_to_another_request_opens_nothing():

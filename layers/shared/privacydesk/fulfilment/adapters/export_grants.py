@@ -64,13 +64,3 @@ class ExportGrants:
                 raise
             return False  # no grant, or already expired
         return True
-
-    def count_failed_attempt(self, request_id: str) -> None:
-        try:
-            ExportGrantRecord(token_id=grant_id(request_id)).update(
-                actions=[ExportGrantRecord.attempts.add(1)], condition=ExportGrantRecord.token_id.exists()
-            )
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-            # gone meanwhile (its TTL): nothing left to protect, and no stub item is created
