@@ -12,17 +12,18 @@ import pytest
 
 from local import sam_template
 from local.provision import unprovisioned_stack
-from privacydesk.datamap.domain.model import load_datamap
 from privacydesk.kernel.function_config import CONFIG_OF_FUNCTION, FunctionConfig, FunctionConfigError
 from privacydesk.kernel.settings import MissingSetting, Settings
+from tools.datamap_wiring import shipped, union
 
 pytestmark = pytest.mark.unit
 
 FUNCTIONS = sam_template.functions()
-# The data map's stores name their own variables; the functions that reach every store (fulfilment,
-# the sweep, legal holds, TTL accounting) are given them by tools/datamap_wiring.py, and read them
-# on first use of a store (datamap/adapters/locations.py, a clear StoreMisconfigured if unset).
-DATAMAP_VARIABLES = frozenset(store.location.env for store in load_datamap().located)
+# The data maps' stores name their own variables; the functions that reach every store (fulfilment,
+# the sweep, legal holds, TTL accounting) and check webhook callbacks (the public API) are given them
+# by tools/datamap_wiring.py, and read them on first use of a store (datamap/adapters/locations.py, a
+# clear StoreMisconfigured if unset).
+DATAMAP_VARIABLES = union(shipped()).variables
 
 
 def _folder(logical_id: str) -> str:
