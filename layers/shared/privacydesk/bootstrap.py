@@ -256,3 +256,19 @@ def outbox_ports() -> OutboxPorts:
 
 
 on_reload(outbox_ports.cache_clear)
+
+
+if TYPE_CHECKING:
+    from privacydesk.requests.domain.model import PrivacyRequest
+    from privacydesk.requests.domain.outbox import OutboxItem
+
+
+def processors_told_on_manual_completion(
+    request: PrivacyRequest,
+) -> tuple[dict[str, Any], Callable[[PrivacyRequest], list[OutboxItem]] | None]:
+    """The processors a DPO's manual completion of `request` tells (GDPR Art. 19), and their notices
+    to commit with it: the requests capability completes, the processors capability decides."""
+    from privacydesk.processors.domain.completion import told_on_manual_completion
+    from privacydesk.processors.domain.model import load_processors
+
+    return told_on_manual_completion(request, load_processors())
