@@ -19,6 +19,7 @@ import re
 import time
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -241,6 +242,16 @@ def test_an_access_then_a_delete_span_every_kind_of_store_and_the_processors(
     assert code == 0, confirmed
     statuses = {row["processor"]: row["status"] for row in confirmed["processors"]}
     assert statuses["payment_processor"] == "confirmed"
+
+    # the compliance report (CLI) counts the notices per processor and the two manual tasks
+    today = datetime.now(UTC).date()
+    code, report = running.cli(
+        "report", "--from", str(today - timedelta(days=1)), "--to", str(today + timedelta(days=2))
+    )
+    assert code == 0, report
+    assert report["processor_notices"]["payment_processor"] == {"pending": 0, "confirmed": 1, "overdue": 0}
+    assert report["processor_notices"]["sms_gateway"] == {"pending": 1, "confirmed": 0, "overdue": 0}
+    assert (report["manual_tasks"]["open"], report["manual_tasks"]["closed"]) == (0, 2)
 
     # the DPO's trail: every external step, the completion and the confirmation, tamper-evident
     actions = [event["action"] for event in _request(running, delete_id)["audit"]]
