@@ -1,6 +1,7 @@
 """The data map: every store that holds personal data, how to find a subject in it, and the
-rules for access, erasure and retention. Loaded from data/datamap.yaml and validated on first
-use in a container (and in the tests).
+rules for access, erasure and retention. Loaded from the layer's data/ folder, the file the
+deployment chose (DATAMAP_FILE, the template's DataMapFile parameter; data/datamap.yaml by default),
+and validated on first use in a container (and in the tests). A data map may `extends:` another.
 
 Each store names where it lives (`table` or `bucket`): the environment variable the functions read
 its name from, and what fills that variable in template.yaml: a table or bucket the template creates
