@@ -277,3 +277,10 @@ def test_parameter_overrides_are_checked_like_sam_deploy_checks_them():
         parse_parameter_overrides(["NoSuchParameter=1"])
     with pytest.raises(ParameterError, match="Key=Value"):
         parse_parameter_overrides(["DataMapFile"])
+
+
+def test_a_data_map_is_read_only_from_the_layer_by_a_data_map_file_name():
+    from privacydesk.datamap.domain.model import load_datamap_file
+
+    with pytest.raises(ValueError, match="is not a data-map file name"):
+        load_datamap_file("../../etc/datamap.yaml")

@@ -395,14 +395,18 @@ def shipped_datamaps() -> list[str]:
     return sorted(found, key=lambda name: name != DEFAULT_DATAMAP)
 
 
-def _read(file_name: str) -> dict[str, Any]:
+def _yaml(text: str) -> Any:
     import yaml  # only the paths that read the data map pay for the YAML parser
 
+    if hasattr(yaml, "CSafeLoader"):  # libyaml, when the wheel has it: the same safe subset, faster
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
+def _read(file_name: str) -> dict[str, Any]:
     if not DATAMAP_FILE_PATTERN.match(file_name):
         raise ValueError(f"{file_name!r} is not a data-map file name (datamap[.<name>].yaml)")
-    text = (resources.files("privacydesk") / "data" / file_name).read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: same safe subset
-    value: dict[str, Any] = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    value: dict[str, Any] = _yaml((resources.files("privacydesk") / "data" / file_name).read_text(encoding="utf-8"))
     return value
 
 
@@ -424,11 +428,7 @@ def _resolve_extends(raw: dict[str, Any], seen: tuple[str, ...]) -> dict[str, An
 
 
 def parse_datamap(text: str) -> DataMap:
-    import yaml
-
-    if hasattr(yaml, "CSafeLoader"):  # libyaml, when the wheel has it: the same safe subset, faster
-        return DataMap.model_validate(yaml.load(text, Loader=yaml.CSafeLoader))
-    return DataMap.model_validate(yaml.safe_load(text))
+    return DataMap.model_validate(_yaml(text))
 
 
 @lru_cache(maxsize=4)
