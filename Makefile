@@ -68,8 +68,11 @@ tools: $(SAM_VENV)/.installed
 template: venv
 	$(PY) -m tools.template_gen
 
+# PARAMETERS: template parameters, as `sam deploy --parameter-overrides` takes them, e.g.
+# make run PARAMETERS="DataMapFile=datamap.services.yaml BillingServiceUrl=http://127.0.0.1:8080"
+PARAMETERS ?=
 run: venv
-	$(PY) -m local.run
+	$(PY) -m local.run $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 invoke: venv
 	$(PY) -m local.invoke $(FN) $(EVENT)

@@ -9,6 +9,7 @@ key and lookup indexes as the data map says, the sparse by_expiry index, TTL on 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -59,11 +60,12 @@ def create_existing_stores() -> dict[str, str]:
     region = dynamodb.meta.region_name
     defaults = sam_template.parameter_defaults()
     created: dict[str, str] = {}
-    for store in load_datamap().stores:
+    for store in load_datamap().located:
         location = store.location
         if not location.parameter:
             continue
-        name = str(defaults[location.parameter])
+        # the stack's value of the parameter (an override) when this process sees the stack, else its default
+        name = os.environ.get(location.env) or str(defaults[location.parameter])
         try:
             if store.kind == "dynamodb":
                 dynamodb.create_table(**table_definition(store, name))

@@ -107,7 +107,33 @@ def translated_template(parameters: dict[str, Any] | None = None) -> dict[str, A
     return result
 
 
-def provision(region: str = DEFAULT_REGION, endpoint_url: str | None = None) -> LocalStack:
+class ParameterError(ValueError):
+    """A `--parameter-overrides` entry the template does not accept (as `sam deploy` refuses it)."""
+
+
+def parse_parameter_overrides(entries: list[str]) -> dict[str, str]:
+    """`Key=Value` entries (as `sam deploy --parameter-overrides` takes them, quotes allowed) checked
+    against the template's parameters and their AllowedValues."""
+    declared = sam_template.load().get("Parameters", {})
+    overrides: dict[str, str] = {}
+    for entry in entries:
+        key, separator, value = entry.partition("=")
+        key = key.removeprefix("ParameterKey=").strip()
+        if not separator or not key:
+            raise ParameterError(f"{entry!r}: a parameter override is Key=Value")
+        value = value.strip().strip("'\"")
+        if key not in declared:
+            raise ParameterError(f"{key}: template.yaml has no such parameter")
+        allowed = declared[key].get("AllowedValues")
+        if allowed is not None and value not in [str(a) for a in allowed]:
+            raise ParameterError(f"{key}={value}: allowed values are {', '.join(str(a) for a in allowed)}")
+        overrides[key] = value
+    return overrides
+
+
+def provision(
+    region: str = DEFAULT_REGION, endpoint_url: str | None = None, parameter_overrides: dict[str, str] | None = None
+) -> LocalStack:
     session = boto3.session.Session(region_name=region)
 
     def client(name: str) -> Any:
@@ -118,10 +144,12 @@ def provision(region: str = DEFAULT_REGION, endpoint_url: str | None = None) -> 
     s3.put_object(Bucket=ARTIFACT_BUCKET, Key="code.zip", Body=_placeholder_zip())
 
     cloudformation = client("cloudformation")
-    parameters = sam_template.parameter_defaults()
+    overrides = dict(parameter_overrides or {})
+    parameters = {**sam_template.parameter_defaults(), **overrides}
     cloudformation.create_stack(
         StackName=STACK_NAME,
-        TemplateBody=json.dumps(translated_template()),
+        TemplateBody=json.dumps(translated_template(overrides)),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in overrides.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     stack = LocalStack(region=region, account=ACCOUNT_ID, endpoint_url=endpoint_url, parameters=parameters)

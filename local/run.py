@@ -70,7 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seconds before a failed SQS message is retried (default: the queue's VisibilityTimeout)",
     )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="Key=Value",
+        help="template parameters as `sam deploy --parameter-overrides` takes them (DataMapFile=datamap.services.yaml)",
+    )
     args = parser.parse_args(argv)
+    from local.provision import ParameterError, parse_parameter_overrides
+
+    try:
+        overrides = parse_parameter_overrides(args.parameter_overrides)
+    except ParameterError as error:
+        parser.error(str(error))
     if args.host not in ("127.0.0.1", "localhost"):
         parser.error("the stand-in listens on loopback only")
 
@@ -98,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as moto_warnings:
         # moto's "not supported by CloudFormation" notes belong with its log, not on the console
         warnings.simplefilter("always")
-        stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint)
+        stack = provision(region=os.environ["AWS_DEFAULT_REGION"], endpoint_url=endpoint, parameter_overrides=overrides)
     for caught in moto_warnings:
         logging.getLogger("moto").warning("%s", caught.message)
     api_url = f"http://{args.host}:{args.port}"

@@ -35,8 +35,7 @@ WEBHOOK_STORE: dict[str, Any] = {
     "kind": "webhook",
     "category": "account",
     "description": "Invoices - kept by the billing service in its own database.",
-    "endpoint_setting": "webhook_endpoint_url",
-    "secret_setting": "webhook_secret_id",
+    "service": {"env": "BILLING_SERVICE", "parameter": "BillingService"},
     "timeout_seconds": 0.3,
     "lookups": [],
     "fields": ["invoice_id", "plan", "amount", "created_at"],
@@ -59,17 +58,32 @@ MANUAL_STORE: dict[str, Any] = {
 INVOICE = {"invoice_id": "inv-1", "plan": "pro", "amount": 49, "created_at": "2026-10-01", "internal_note": "vip"}
 
 
+# The stack as a company deploys it with its services data map (which has the billing_service webhook
+# store), its own signing keys (BillingServiceSigningSecretArn) and its service's URL (BillingServiceUrl).
+SERVICES_PARAMETERS = {"DataMapFile": "datamap.services.yaml"}
+
+
 @pytest.fixture(scope="module")
 def receiver(stack: Harness) -> Iterator[WebhookReceiver]:
-    """The company service, holding the keys the stack generated, at the stack's WebhookEndpointUrl."""
-    secret = boto3.client("secretsmanager", region_name=stack.stack.region).get_secret_value(
-        SecretId=stack.physical("WebhookSigningSecret")
-    )
-    with WebhookReceiver(KeyRing.from_secret_string(secret["SecretString"])) as running:
-        before = stack.stack.parameters.get("WebhookEndpointUrl")
-        stack.stack.parameters["WebhookEndpointUrl"] = running.url
-        yield running
-        stack.stack.parameters["WebhookEndpointUrl"] = before or ""
+    """The company service, holding the keys the operator stored, at the stack's BillingServiceUrl."""
+    from local import iam_guard
+
+    keys = {"current_key_id": "k1", "current_secret": "integration-test-signing-key"}
+    secrets = boto3.client("secretsmanager", region_name=stack.stack.region)
+    arn = secrets.create_secret(Name="billing-service-signing", SecretString=json.dumps(keys))["ARN"]
+    before = dict(stack.stack.parameters)
+    with WebhookReceiver(KeyRing.from_secret_string(json.dumps(keys))) as running:
+        stack.stack.parameters.update(
+            {**SERVICES_PARAMETERS, "BillingServiceUrl": running.url, "BillingServiceSigningSecretArn": arn}
+        )
+        iam_guard.install(stack.stack)  # the roles as these parameters make them (the store's key grant)
+        try:
+            yield running
+        finally:
+            stack.stack.parameters.clear()
+            stack.stack.parameters.update(before)
+            iam_guard.install(stack.stack)
+            secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
 
 
 def _use_stores(monkeypatch: pytest.MonkeyPatch, *extra: dict[str, Any]) -> None:
@@ -78,7 +92,7 @@ def _use_stores(monkeypatch: pytest.MonkeyPatch, *extra: dict[str, Any]) -> None
     from privacydesk.datamap.domain import model as datamap_model
     from privacydesk.fulfilment.adapters import webhook_connector
 
-    real = datamap_model.load_datamap()
+    real = datamap_model.load_datamap_file("datamap.yaml")
     extended = datamap_model.DataMap.model_validate(
         {"version": real.version, "stores": [*(s.model_dump() for s in real.stores), *extra]}
     )

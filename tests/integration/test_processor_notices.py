@@ -101,6 +101,24 @@ def test_a_phone_only_erasure_tells_the_sms_gateway_the_number_and_no_other_proc
     assert notices_to(stack, "cloud_hosting", request_id) == []
 
 
+def test_a_delete_the_dpo_completes_by_hand_is_passed_on_to_the_processor_like_fulfilments(stack: Harness):
+    phone = f"+63917{int(uuid.uuid4().hex[:6], 16) % 10_000_000:07d}"
+    new_account(stack, messages=2, recipient=phone)
+    request_id = submit(stack, type="delete", phone=phone).json()["request_id"]
+    verified = stack.http("POST", f"/v1/requests/{request_id}/verify", {"token": sms_code(stack, phone)})
+    assert verified.status == 200
+
+    done = admin(stack, "POST", f"/v1/admin/requests/{request_id}/complete", {"message": "Erased by hand."})
+
+    assert done.status == 200, done.body
+    assert done.json()["request"]["status"] == "completed"
+    assert set(done.json()["request"]["outcome"]["processors"]) == {"sms_gateway"}
+    assert {name: row["status"] for name, row in processors_of(stack, request_id).items()} == {"sms_gateway": "pending"}
+    (notice,) = notices_to(stack, "sms_gateway", request_id)
+    assert phone in notice["text"]
+    assert "Please erase" in notice["text"]
+
+
 def test_a_name_correction_sends_the_new_name_to_the_payment_processor_only(stack: Harness):
     person = new_account(stack)
     receipt = submit_and_verify(stack, type="update", email=person["email"], corrections={"name": "Maria Corrected"})

@@ -139,7 +139,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebhookReceiver:
-    """Start with a key ring; `url` is the base URL to configure (WebhookEndpointUrl)."""
+    """Start with a key ring; `url` is the base URL to configure (its store's Url parameter, BillingServiceUrl)."""
 
     def __init__(self, keys: KeyRing) -> None:
         self.state = ReceiverState(keys=keys)

@@ -3,6 +3,7 @@ its variable, its grants for fulfilment, retention and holds), and a store that 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -168,3 +169,118 @@ def test_a_linked_object_must_name_an_s3_store_of_the_data_map():
     accounts["linked_objects"] = [{"bucket_store": "nowhere", "prefix": "x/{account_id}/"}]
     with pytest.raises(ValueError, match="linked objects name no s3 store"):
         DataMap.model_validate({"version": "t", "stores": [accounts]})
+
+
+# ------------------------------------------------------------------ webhook stores, one wiring each
+SHIPPED = datamap_wiring.shipped()
+
+
+def _resolver(**parameters: str) -> sam_template.Resolver:
+    values = {**sam_template.parameter_defaults(), **parameters}
+    return sam_template.Resolver({}, {}, values, "ap-southeast-1", "123456789012")
+
+
+def _webhook(name: str, parameter: str, env: str = "CRM_SERVICE") -> dict[str, Any]:
+    base = SHIPPED["datamap.services.yaml"].store("billing_service").model_dump(exclude_none=True)
+    return {**base, "name": name, "service": {"env": env, "parameter": parameter}}
+
+
+def test_the_default_data_map_creates_no_signing_secret_and_grants_no_secret():
+    resolver = _resolver()
+    assert not resolver.condition("CreatesBillingServiceSigningSecret")
+    assert not resolver.condition("BillingServiceInDataMap")
+    assert RESOURCES["BillingServiceSigningSecret"]["Condition"] == "CreatesBillingServiceSigningSecret"
+    assert RESOURCES["BillingServiceSigningKeysGrant"]["Condition"] == "BillingServiceInDataMap"
+    hand_written = [
+        logical_id
+        for logical_id, resource in RESOURCES.items()
+        if resource["Type"] == "AWS::SecretsManager::Secret" and "Condition" not in resource
+    ]
+    assert hand_written == [], "every secret follows the data map"
+
+
+def test_a_data_map_with_a_webhook_store_creates_its_secret_unless_one_is_given():
+    assert _resolver(DataMapFile="datamap.services.yaml").condition("CreatesBillingServiceSigningSecret")
+    given = _resolver(DataMapFile="datamap.services.yaml", BillingServiceSigningSecretArn="arn:aws:secretsmanager:x")
+    assert not given.condition("CreatesBillingServiceSigningSecret")
+    assert given.condition("BillingServiceInDataMap")  # the grant then names the given ARN
+
+
+@pytest.mark.parametrize("function", ["FulfilmentFunction", "PublicApiFunction"])
+def test_the_functions_that_call_or_check_a_webhook_store_get_its_url_and_secret_id(function: str):
+    variables = FUNCTIONS[function].environment
+    assert variables["BILLING_SERVICE_URL"] == {"Ref": "BillingServiceUrl"}
+    assert variables["BILLING_SERVICE_SECRET_ID"]["Fn::If"][0] == "BillingServiceSigningSecretGiven"
+    assert variables["DATAMAP_FILE"] == {"Ref": "DataMapFile"}
+
+
+def test_two_webhook_stores_get_two_urls_two_secrets_and_two_grants():
+    services = SHIPPED["datamap.services.yaml"]
+    second = Store.model_validate(_webhook("crm_service", "CrmService"))
+    both = {**SHIPPED, "datamap.services.yaml": services.model_copy(update={"stores": [*services.stores, second]})}
+    rewired = datamap_wiring.apply(TEXT, both)
+    for parameter, env in (("BillingService", "BILLING_SERVICE"), ("CrmService", "CRM_SERVICE")):
+        assert f"  {parameter}Url:\n    Type: String" in rewired
+        assert f"  {parameter}SigningSecret: #" in rewired
+        assert f"  {parameter}SigningKeysGrant: #" in rewired
+        assert f"{env}_URL: !Ref {parameter}Url" in rewired
+        assert f"{env}_SECRET_ID: !If [{parameter}SigningSecretGiven" in rewired
+    assert "${AWS::StackName}-webhook-crm-service" in rewired
+
+
+def test_two_webhook_stores_may_not_share_a_parameter():
+    services = SHIPPED["datamap.services.yaml"]
+    twin = Store.model_validate(
+        {**_webhook("crm_service", "BillingService"), "service": {"env": "CRM", "parameter": "BillingService"}}
+    )
+    with pytest.raises(ValueError, match="its own parameter"):
+        DataMap.model_validate(
+            {"version": "t", "stores": [*(s.model_dump() for s in services.stores), twin.model_dump()]}
+        )
+
+
+def test_a_webhook_store_without_its_service_is_refused_by_the_data_map():
+    base = _webhook("crm_service", "CrmService")
+    del base["service"]
+    with pytest.raises(ValueError, match="names its service"):
+        Store.model_validate(base)
+
+
+def test_an_unset_webhook_secret_variable_is_named_in_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    from privacydesk.datamap.adapters.locations import service_secret_id
+
+    store = SHIPPED["datamap.services.yaml"].store("billing_service")
+    monkeypatch.delenv("BILLING_SERVICE_SECRET_ID", raising=False)
+    with pytest.raises(StoreMisconfigured, match="BILLING_SERVICE_SECRET_ID is not set"):
+        service_secret_id(store)
+
+
+def test_the_services_data_map_extends_the_default_one_with_a_webhook_and_a_manual_store():
+    default, services = SHIPPED["datamap.yaml"], SHIPPED["datamap.services.yaml"]
+    assert [s.name for s in services.stores] == [*(s.name for s in default.stores), "billing_service", "paper_archive"]
+    assert services.processors == default.processors
+    assert not [s for s in default.stores if s.external], "the default data map waits for no service or DPO"
+
+
+def test_parameter_overrides_are_checked_like_sam_deploy_checks_them():
+    from local.provision import ParameterError, parse_parameter_overrides
+
+    assert parse_parameter_overrides(
+        ["DataMapFile=datamap.services.yaml", "BillingServiceUrl='http://127.0.0.1:9'"]
+    ) == {
+        "DataMapFile": "datamap.services.yaml",
+        "BillingServiceUrl": "http://127.0.0.1:9",
+    }
+    with pytest.raises(ParameterError, match=re.escape("allowed values are datamap.yaml, datamap.services.yaml")):
+        parse_parameter_overrides(["DataMapFile=datamap.prod.yaml"])
+    with pytest.raises(ParameterError, match=re.escape("NoSuchParameter: template.yaml has no such parameter")):
+        parse_parameter_overrides(["NoSuchParameter=1"])
+    with pytest.raises(ParameterError, match="Key=Value"):
+        parse_parameter_overrides(["DataMapFile"])
+
+
+def test_a_data_map_is_read_only_from_the_layer_by_a_data_map_file_name():
+    from privacydesk.datamap.domain.model import load_datamap_file
+
+    with pytest.raises(ValueError, match="is not a data-map file name"):
+        load_datamap_file("../../etc/datamap.yaml")

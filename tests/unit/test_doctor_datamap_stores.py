@@ -70,3 +70,42 @@ def test_a_missing_existing_table_is_named():
     tables = _as_created({k: v for k, v in _names().items() if k != "support_tickets"})
     finding = check_datamap_stores(_stack(tables))
     assert finding.detail == "support_tickets: company-support_tickets does not exist"
+
+
+# ------------------------------------------------------------- a stack deployed with the services data map
+class FakeSecrets:
+    def __init__(self, existing: set[str]) -> None:
+        self.existing = existing
+
+    def describe_secret(self, SecretId: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        if SecretId not in self.existing:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeSecret")
+        return {"ARN": SecretId}
+
+
+def _services_stack(url: str, secrets: set[str]) -> StackFacts:
+    stack = _stack(_as_created(_names()))
+    parameters = {**stack.parameters, "DataMapFile": "datamap.services.yaml", "BillingServiceUrl": url}
+    physical = {**stack.physical, "BillingServiceSigningSecret": "arn:secret:billing"}
+    clients: dict[str, Any] = {"dynamodb": FakeDynamoDb(_as_created(_names())), "s3": FakeS3()}
+    clients["secretsmanager"] = FakeSecrets(secrets)
+    return StackFacts("privacydesk", "ap-southeast-1", parameters, physical, clients.__getitem__)
+
+
+def test_a_webhook_store_with_its_url_and_keys_passes():
+    finding = check_datamap_stores(_services_stack("https://billing.example.com", {"arn:secret:billing"}))
+    assert finding.status == "ok", finding.detail
+
+
+def test_a_webhook_store_without_its_service_url_is_named():
+    finding = check_datamap_stores(_services_stack("", {"arn:secret:billing"}))
+    assert finding.detail == "billing_service: BillingServiceUrl is empty (the base URL of its service)"
+
+
+def test_a_webhook_store_whose_signing_secret_is_gone_is_named():
+    finding = check_datamap_stores(_services_stack("https://billing.example.com", set()))
+    assert finding.detail == "billing_service: its signing-key secret arn:secret:billing does not exist"
+
+
+def test_a_stack_with_the_default_data_map_is_not_asked_for_a_webhook_service():
+    assert check_datamap_stores(_stack(_as_created(_names()))).status == "ok"

@@ -12,17 +12,18 @@ import pytest
 
 from local import sam_template
 from local.provision import unprovisioned_stack
-from privacydesk.datamap.domain.model import load_datamap
 from privacydesk.kernel.function_config import CONFIG_OF_FUNCTION, FunctionConfig, FunctionConfigError
 from privacydesk.kernel.settings import MissingSetting, Settings
+from tools.datamap_wiring import shipped, union
 
 pytestmark = pytest.mark.unit
 
 FUNCTIONS = sam_template.functions()
-# The data map's stores name their own variables; the functions that reach every store (fulfilment,
-# the sweep, legal holds, TTL accounting) are given them by tools/datamap_wiring.py, and read them
-# on first use of a store (datamap/adapters/locations.py, a clear StoreMisconfigured if unset).
-DATAMAP_VARIABLES = frozenset(store.location.env for store in load_datamap().located)
+# The data maps' stores name their own variables; the functions that reach every store (fulfilment,
+# the sweep, legal holds, TTL accounting) and check webhook callbacks (the public API) are given them
+# by tools/datamap_wiring.py, and read them on first use of a store (datamap/adapters/locations.py, a
+# clear StoreMisconfigured if unset).
+DATAMAP_VARIABLES = union(shipped()).variables
 
 
 def _folder(logical_id: str) -> str:
@@ -97,3 +98,18 @@ def test_every_resource_name_a_model_declares_is_one_settings_knows():
     declared = set().union(*(model.variables() for model in CONFIG_OF_FUNCTION.values()))
 
     assert {name for name in declared if name.endswith(("_TABLE", "_BUCKET", "_QUEUE_URL"))} <= resource_names
+
+
+def test_a_data_map_the_layer_does_not_ship_fails_the_cold_start_naming_the_choices():
+    environment = {**_deployed_environment("FulfilmentFunction"), "DATAMAP_FILE": "datamap.prod.yaml"}
+
+    with pytest.raises(FunctionConfigError, match="DATAMAP_FILE") as refused:
+        CONFIG_OF_FUNCTION["fulfilment"].from_environment(environment)
+    assert "no data map 'datamap.prod.yaml' in the layer" in str(refused.value)
+    assert "choose one of datamap.services.yaml, datamap.yaml" in str(refused.value)
+
+
+def test_each_shipped_data_map_passes_the_cold_start_check():
+    for file_name in ("datamap.yaml", "datamap.services.yaml"):
+        environment = {**_deployed_environment("PublicApiFunction"), "DATAMAP_FILE": file_name}
+        assert CONFIG_OF_FUNCTION["public_api"].from_environment(environment).datamap_file == file_name

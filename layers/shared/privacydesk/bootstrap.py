@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
-    from privacydesk.requests.domain.outbox import OutboxPorts
+    from privacydesk.requests.domain.model import PrivacyRequest
+    from privacydesk.requests.domain.outbox import OutboxItem, OutboxPorts
     from privacydesk.requests.domain.ports import RequestServices
     from privacydesk.retention.domain.ttl_accounting import TtlBatch
     from privacydesk.subjects.domain.ports import HoldView
@@ -345,3 +346,17 @@ def ttl_accounting_ports() -> dict[str, Any]:
 
 for _factory in (retention_sweep_ports, ttl_accounting_ports):
     on_reload(_factory.cache_clear)
+
+
+# --- Processors: who a DPO's manual completion tells ------------------------------------------
+
+
+def processors_told_on_manual_completion(
+    request: PrivacyRequest,
+) -> tuple[dict[str, Any], Callable[[PrivacyRequest], list[OutboxItem]] | None]:
+    """The processors a DPO's manual completion of `request` tells (GDPR Art. 19), and their notices
+    to commit with it: the requests capability completes, the processors capability decides."""
+    from privacydesk.processors.domain.completion import told_on_manual_completion
+    from privacydesk.processors.domain.model import load_processors
+
+    return told_on_manual_completion(request, load_processors())

@@ -13,16 +13,25 @@ API's own URL; RETENTION_OVERRIDES: the data map as it is) must still be declare
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from importlib import resources
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # A name (table, bucket, queue, bus, address) or tunable the template must give, never empty.
 Name = Annotated[str, Field(min_length=1)]
 # A value the template must declare, where empty has a documented meaning.
 MayBeEmpty = str
 Positive = Annotated[int, Field(gt=0)]
+
+
+def shipped_datamap_files() -> list[str]:
+    """The layer's data maps (data/datamap*.yaml) by name: the kernel reads the folder, not the
+    capability that parses them (privacydesk.datamap), so a cold start pays no YAML for this check."""
+    folder = resources.files("privacydesk") / "data"
+    return sorted(entry.name for entry in folder.iterdir() if re.match(r"^datamap(\.[a-z0-9-]+)?\.yaml$", entry.name))
 
 
 class FunctionConfigError(RuntimeError):
@@ -42,6 +51,16 @@ class FunctionConfig(BaseModel):
     pydantic_disable_plugins: Name
     # Declared in Globals so `sam local invoke --env-vars` may set it; absent on AWS.
     aws_endpoint_url: str | None = None
+    # The data map this stack was deployed with (the DataMapFile parameter): a file the layer ships.
+    datamap_file: Name
+
+    @field_validator("datamap_file")
+    @classmethod
+    def _shipped_datamap(cls, value: str) -> str:
+        shipped = shipped_datamap_files()
+        if value not in shipped:
+            raise ValueError(f"no data map {value!r} in the layer (data/): choose one of {', '.join(shipped)}")
+        return value
 
     @classmethod
     def variables(cls) -> frozenset[str]:
@@ -71,8 +90,6 @@ class FunctionConfig(BaseModel):
 
 class PublicApiConfig(FunctionConfig):
     processor_notices_table: Name
-    webhook_endpoint_url: MayBeEmpty
-    webhook_secret_id: MayBeEmpty
     requests_table: Name
     audit_table: Name
     outbox_table: Name
@@ -122,8 +139,6 @@ class EmailIntakeConfig(FunctionConfig):
 
 
 class FulfilmentConfig(FunctionConfig):
-    webhook_endpoint_url: MayBeEmpty
-    webhook_secret_id: MayBeEmpty
     requests_table: Name
     audit_table: Name
     outbox_table: Name

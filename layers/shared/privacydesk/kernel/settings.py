@@ -94,10 +94,9 @@ class Settings:
     # (template.yaml's values) keep a metric writable whatever the environment holds.
     powertools_metrics_namespace: str = "PrivacyDesk"
     powertools_service_name: str = "privacydesk"  # the "service" dimension the alarms expect
-    # [issue 20] the company's own service (a data-map store of kind webhook): base URL, and the
-    # Secrets Manager id of its signing keys (never the secret itself)
-    webhook_endpoint_url: str = ""
-    webhook_secret_id: str = ""
+    # The data map this deployment uses (the DataMapFile parameter): one of the layer's data/datamap*.yaml.
+    # A webhook store's URL and signing-key secret come in its own variables (datamap/domain/model.py).
+    datamap_file: str = "datamap.yaml"
     contact_email: str = ""  # "Contact Us" on /privacy; empty: SENDER_EMAIL, where requests by email go
 
     @property

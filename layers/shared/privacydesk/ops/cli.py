@@ -13,6 +13,8 @@ Every call is SigV4-signed with your AWS credentials (deployed) or the stand-in'
   privacydesk audit verify req_...
   privacydesk processors list req_...      (each processor told of a correction or erasure, and its state)
   privacydesk processors confirm req_... sms_gateway --note "..."
+  privacydesk report --from 2026-01-01 --to 2027-01-01
+                                            (the compliance report: requests, manual tasks, processor notices)
   privacydesk review list                   (inbound messages that did not become a request)
   privacydesk review show email_...
   privacydesk review resolve email_... --outcome dismissed|answered|request_created --note "..." [--request-id req_...]
@@ -91,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("request_id")
     confirm.add_argument("processor")
     confirm.add_argument("--note", required=True, help="how the processor confirmed (e.g. its reply's date)")
+
+    report = groups.add_parser("report", help="the compliance report over requests received in [from, to)")
+    report.add_argument("--from", dest="period_from", required=True, help="YYYY-MM-DD (Asia/Manila) or ISO 8601")
+    report.add_argument("--to", dest="period_to", required=True)
 
     audit = groups.add_parser("audit", help="the tamper-evident audit trail").add_subparsers(
         dest="action", required=True
@@ -262,6 +268,10 @@ def run(args: argparse.Namespace, client: AdminClient) -> tuple[int, Any]:
         return run_review(args, client)
     if args.group == "tasks":
         return run_tasks(args, client)
+    if args.group == "report":
+        query = {"from": args.period_from, "to": args.period_to, "format": "json"}
+        reply = client.call("GET", "/v1/admin/reports/requests", query=query)
+        return (0 if reply.status < 400 else 1), reply.body
     if args.group == "processors":
         path = f"{base}/{args.request_id}/processors"
         if args.action == "list":

@@ -260,13 +260,41 @@ def _store_problem(stack: StackFacts, store: Store) -> str | None:
     return None
 
 
-def check_datamap_stores(stack: StackFacts) -> Finding:
-    """Every store of the data map exists, keyed and indexed as the data map says (an existing store
-    named by a parameter is checked the same way); otherwise its Access and Delete requests fail."""
-    from privacydesk.datamap.domain.model import load_datamap
+def _service_problem(stack: StackFacts, store: Store) -> str | None:
+    """What is wrong with one webhook store's wiring: its URL parameter and its signing-key secret."""
+    from urllib.parse import urlsplit
 
-    stores = [s for s in load_datamap().stores if s.kind in ("dynamodb", "s3")]
+    service = store.service_location
+    url = str(stack.parameters.get(service.url_parameter) or "")
+    if not url:
+        return f"{store.name}: {service.url_parameter} is empty (the base URL of its service)"
+    if urlsplit(url).scheme != "https":
+        return f"{store.name}: {service.url_parameter} must be https (identifiers travel in the calls)"
+    secret = stack.parameters.get(service.secret_parameter) or stack.physical.get(service.secret_resource, "")
+    if not secret:
+        return f"{store.name}: no signing-key secret ({service.secret_resource} is not in the stack)"
+    try:
+        _call(
+            "DescribeSecret",
+            partial(stack.client("secretsmanager").describe_secret, SecretId=secret),
+            ["ResourceNotFoundException"],
+        )
+    except ClientError:
+        return f"{store.name}: its signing-key secret {secret} does not exist"
+    return None
+
+
+def check_datamap_stores(stack: StackFacts) -> Finding:
+    """Every store of the data map the stack chose (DataMapFile) exists, keyed and indexed as the data
+    map says (an existing store named by a parameter is checked the same way), and every webhook store
+    has its service URL and its signing-key secret; otherwise its Access and Delete requests fail."""
+    from privacydesk.datamap.domain.model import DEFAULT_DATAMAP, load_datamap_file
+
+    datamap = load_datamap_file(str(stack.parameters.get("DataMapFile") or DEFAULT_DATAMAP))
+    stores = [s for s in datamap.stores if s.kind in ("dynamodb", "s3")]
     problems = [p for p in (_store_problem(stack, store) for store in stores) if p]
+    problems += [p for p in (_service_problem(stack, store) for store in datamap.webhooks) if p]
+    stores += datamap.webhooks
     if problems:
         return Finding(
             "datamap-stores",
@@ -274,7 +302,11 @@ def check_datamap_stores(stack: StackFacts) -> Finding:
             "; ".join(problems),
             "fix the table or bucket (or the data map and `make datamap-wiring`), then redeploy",
         )
-    return Finding("datamap-stores", "ok", f"{len(stores)} data-map stores exist with the keys and indexes it names")
+    return Finding(
+        "datamap-stores",
+        "ok",
+        f"{len(stores)} data-map stores exist with the keys and indexes it names (webhook stores: URL and keys)",
+    )
 
 
 CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (

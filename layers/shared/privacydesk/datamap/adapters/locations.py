@@ -29,3 +29,19 @@ def physical_name(store: Store) -> str:
             store.name, f"{variable} is not set: run tools/datamap_wiring.py and deploy the template it wrote"
         )
     return name_from_arn(value)
+
+
+def service_endpoint(store: Store) -> str:
+    """A webhook store's base URL (its `<env>_URL`); empty when the stack was given none."""
+    return os.environ.get(store.service_location.url_env, "").strip().rstrip("/")
+
+
+def service_secret_id(store: Store) -> str:
+    """The Secrets Manager id of a webhook store's signing keys (its `<env>_SECRET_ID`)."""
+    variable = store.service_location.secret_env
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise StoreMisconfigured(
+            store.name, f"{variable} is not set: run tools/datamap_wiring.py and deploy the template it wrote"
+        )
+    return value

@@ -1,6 +1,7 @@
 """The data map: every store that holds personal data, how to find a subject in it, and the
-rules for access, erasure and retention. Loaded from data/datamap.yaml and validated on first
-use in a container (and in the tests).
+rules for access, erasure and retention. Loaded from the layer's data/ folder, the file the
+deployment chose (DATAMAP_FILE, the template's DataMapFile parameter; data/datamap.yaml by default),
+and validated on first use in a container (and in the tests). A data map may `extends:` another.
 
 Each store names where it lives (`table` or `bucket`): the environment variable the functions read
 its name from, and what fills that variable in template.yaml: a table or bucket the template creates
@@ -137,6 +138,38 @@ class Location(_Strict):
         return self.resource or self.parameter or ""
 
 
+class ServiceLocation(_Strict):
+    """Where a webhook store's service is and which secret holds its signing keys. tools/datamap_wiring.py
+    gives each webhook store two parameters, `<parameter>Url` (its base URL) and `<parameter>SigningSecretArn`
+    (empty: the stack creates the secret `<stack>-webhook-<store>` with a first key), and passes them
+    to fulfilment and the public API as `<env>_URL` and `<env>_SECRET_ID` (the secret's id, never its value)."""
+
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    parameter: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    default_url: str = ""  # the Url parameter's default
+
+    @property
+    def url_env(self) -> str:
+        return f"{self.env}_URL"
+
+    @property
+    def secret_env(self) -> str:
+        return f"{self.env}_SECRET_ID"
+
+    @property
+    def url_parameter(self) -> str:
+        return f"{self.parameter}Url"
+
+    @property
+    def secret_parameter(self) -> str:
+        return f"{self.parameter}SigningSecretArn"
+
+    @property
+    def secret_resource(self) -> str:
+        """The logical id of the secret the stack creates when no ARN is given."""
+        return f"{self.parameter}SigningSecret"
+
+
 class LinkedObjects(_Strict):
     """S3 objects that go when an item goes (retention, TTL and erasure): the one object an item
     attribute names (`key_attribute`), or every object under a prefix filled from the item
@@ -207,9 +240,8 @@ class Store(_Strict):
     legal_hold: LegalHold = Field(default_factory=LegalHold)
     redaction: Redaction = Field(default_factory=Redaction)
     linked_objects: list[LinkedObjects] = Field(default_factory=list)
-    # webhook: Settings attributes naming the service's base URL and its signing secret's id
-    endpoint_setting: str | None = None
-    secret_setting: str | None = None
+    # webhook: the variables and parameters of the service's base URL and its signing keys
+    service: ServiceLocation | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # manual: what the DPO is asked to do, per operation (find/export/correct/erase)
     instructions: str = ""
@@ -220,8 +252,8 @@ class Store(_Strict):
 
     @model_validator(mode="after")
     def _located(self) -> Store:
-        if self.kind == "webhook" and not (self.endpoint_setting and self.secret_setting):
-            raise ValueError(f"{self.name}: a webhook store needs endpoint_setting and secret_setting")
+        if (self.kind == "webhook") != (self.service is not None):
+            raise ValueError(f"{self.name}: a webhook store (and only one) names its service (env, parameter)")
         if self.kind == "manual" and not self.instructions:
             raise ValueError(f"{self.name}: a manual store needs instructions for the DPO")
         if self.kind == "dynamodb" and not (self.table and self.key_attributes and self.bucket is None):
@@ -274,6 +306,13 @@ class Store(_Strict):
         return found
 
     @property
+    def service_location(self) -> ServiceLocation:
+        """A webhook store's service (its URL and signing keys' variables)."""
+        if self.service is None:
+            raise ValueError(f"{self.name} is not a webhook store")
+        return self.service
+
+    @property
     def anonymizes(self) -> bool:
         return ErasureMethod.ANONYMIZE in (self.erasure.method, self.retention.method)
 
@@ -308,8 +347,12 @@ class DataMap(_Strict):
         if len(names) != len(set(names)):
             raise ValueError("store names must be unique")
         variables = [s.location.env for s in self.located]
+        variables += [v for s in self.webhooks for v in (s.service_location.url_env, s.service_location.secret_env)]
         if len(variables) != len(set(variables)):
             raise ValueError("each store needs its own environment variable")
+        parameters = [s.service_location.parameter for s in self.webhooks]
+        if len(parameters) != len(set(parameters)):
+            raise ValueError("each webhook store needs its own parameter")
         buckets = {s.name for s in self.stores if s.kind == "s3"}
         for store in self.stores:
             unknown = {link.bucket_store for link in store.linked_objects} - buckets
@@ -322,20 +365,80 @@ class DataMap(_Strict):
         """The stores that live in a table or bucket (every kind but those reached another way)."""
         return [s for s in self.stores if s.table or s.bucket]
 
+    @property
+    def variables(self) -> frozenset[str]:
+        """Every environment variable the stores name (tables, buckets, services and their keys)."""
+        services = [(s.service_location.url_env, s.service_location.secret_env) for s in self.webhooks]
+        return frozenset([*(s.location.env for s in self.located), *(v for pair in services for v in pair)])
+
+    @property
+    def webhooks(self) -> list[Store]:
+        """The company services (stores of kind webhook), each wired by its own parameters."""
+        return [s for s in self.stores if s.service is not None]
+
     def store(self, name: str) -> Store:
         return next(s for s in self.stores if s.name == name)
 
 
-def parse_datamap(text: str) -> DataMap:
+DEFAULT_DATAMAP = "datamap.yaml"
+# The data maps the layer ships: the template's DataMapFile parameter names one (DATAMAP_FILE).
+DATAMAP_FILE_PATTERN = re.compile(r"^datamap(\.[a-z0-9-]+)?\.yaml$")
+
+
+def shipped_datamaps() -> list[str]:
+    """The data-map files in the layer (data/datamap*.yaml), the default first."""
+    found = sorted(
+        entry.name
+        for entry in (resources.files("privacydesk") / "data").iterdir()
+        if DATAMAP_FILE_PATTERN.match(entry.name)
+    )
+    return sorted(found, key=lambda name: name != DEFAULT_DATAMAP)
+
+
+def _yaml(text: str) -> Any:
     import yaml  # only the paths that read the data map pay for the YAML parser
 
     if hasattr(yaml, "CSafeLoader"):  # libyaml, when the wheel has it: the same safe subset, faster
-        return DataMap.model_validate(yaml.load(text, Loader=yaml.CSafeLoader))
-    return DataMap.model_validate(yaml.safe_load(text))
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
 
 
-@lru_cache(maxsize=1)
+def _read(file_name: str) -> dict[str, Any]:
+    if not DATAMAP_FILE_PATTERN.match(file_name):
+        raise ValueError(f"{file_name!r} is not a data-map file name (datamap[.<name>].yaml)")
+    value: dict[str, Any] = _yaml((resources.files("privacydesk") / "data" / file_name).read_text(encoding="utf-8"))
+    return value
+
+
+def _resolve_extends(raw: dict[str, Any], seen: tuple[str, ...]) -> dict[str, Any]:
+    """`extends: <file>`: the base data map's stores and processors, then this file's (added, never
+    replacing one: a name given twice fails validation)."""
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if base_name in seen:
+        raise ValueError(f"data maps extend each other in a cycle: {' -> '.join((*seen, base_name))}")
+    base = _resolve_extends(_read(str(base_name)), (*seen, str(base_name)))
+    return {
+        **base,
+        **{k: v for k, v in raw.items() if k not in ("stores", "processors")},
+        "stores": [*base.get("stores", []), *raw.get("stores", [])],
+        "processors": [*base.get("processors", []), *raw.get("processors", [])],
+    }
+
+
+def parse_datamap(text: str) -> DataMap:
+    return DataMap.model_validate(_yaml(text))
+
+
+@lru_cache(maxsize=4)
+def load_datamap_file(file_name: str) -> DataMap:
+    """One shipped data map, with what it extends; validated once per container."""
+    return DataMap.model_validate(_resolve_extends(_read(file_name), (file_name,)))
+
+
 def load_datamap() -> DataMap:
-    """The checked-in data map; validated once per container, on first use."""
-    text = (resources.files("privacydesk") / "data" / "datamap.yaml").read_text(encoding="utf-8")
-    return parse_datamap(text)
+    """The data map this deployment chose (DATAMAP_FILE, the template's DataMapFile parameter)."""
+    from privacydesk.kernel.settings import get_settings
+
+    return load_datamap_file(get_settings().datamap_file or DEFAULT_DATAMAP)

@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from privacydesk.datamap.adapters.locations import service_endpoint
 from privacydesk.datamap.domain.model import Store
 from privacydesk.fulfilment.domain.pending_steps import ExternalStepError, StepAnswer
 from privacydesk.fulfilment.domain.webhook_signing import (
@@ -33,7 +34,7 @@ from privacydesk.fulfilment.domain.webhook_signing import (
 )
 from privacydesk.kernel.aws import client
 from privacydesk.kernel.observability import logger
-from privacydesk.kernel.settings import get_settings, link_base_url, on_reload
+from privacydesk.kernel.settings import link_base_url, on_reload
 from privacydesk.requests.domain.model import PrivacyRequest
 from privacydesk.subjects.domain.subjects import SubjectIds
 
@@ -57,7 +58,10 @@ def key_ring(secret_id: str) -> KeyRing:
 
 
 def store_secret_id(store: Store) -> str:
-    return str(getattr(get_settings(), store.secret_setting or "", "") or "")
+    """The id of the store's own signing keys (each webhook store has its secret: the data map's wiring)."""
+    from privacydesk.datamap.adapters.locations import service_secret_id
+
+    return service_secret_id(store)
 
 
 def callback_url(store: Store) -> str:
@@ -94,7 +98,7 @@ class WebhookConnector:
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.store = store
-        self.endpoint = str(getattr(get_settings(), store.endpoint_setting or "", "") or "").rstrip("/")
+        self.endpoint = service_endpoint(store)
         self._keys = keys or (lambda: key_ring(store_secret_id(store)))
         self._sleep = sleep
         self._clock = clock

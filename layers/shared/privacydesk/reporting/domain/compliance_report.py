@@ -16,7 +16,12 @@ The figures a regulator or a CCPA-style annual disclosure asks for:
 - every extension and every denial, with its reason;
 - per week (Monday, Asia/Manila) of receipt: requests received and the on-time answer rate;
 - manual tasks (data-map stores of kind `manual`, issue 20): how many are open and closed, the age
-  of the oldest open one and the median days a closed one took.
+  of the oldest open one and the median days a closed one took;
+- processor notices (GDPR Art. 19, issue 20): per processor, how many corrections and erasures it
+  was told of are pending, confirmed or overdue. Read from each request's outcome, the audited
+  record (`outcome["processors"]`): confirmed once the DPO recorded it; overdue once the deadline
+  monitor escalated it, or when `confirm_within_days` after the completion have passed (the notice
+  goes out with the completion's outbox, seconds later); pending otherwise.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import io
 import statistics
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from privacydesk.kernel.base_model import Model
@@ -98,6 +103,12 @@ class ManualTaskFigures(Model):
     median_days_to_close: float | None = None
 
 
+class ProcessorNoticeFigures(Model):
+    pending: int = 0
+    confirmed: int = 0
+    overdue: int = 0
+
+
 class ComplianceReport(Model):
     period_from: datetime
     period_to: datetime
@@ -113,6 +124,7 @@ class ComplianceReport(Model):
     denials: Denials
     weekly: list[Week]
     manual_tasks: ManualTaskFigures = ManualTaskFigures()
+    processor_notices: dict[str, ProcessorNoticeFigures] = {}  # processor name -> its notices
 
 
 def parse_moment(raw: str, name: str) -> datetime:
@@ -204,6 +216,28 @@ def manual_task_figures(requests: list[PrivacyRequest], as_of: datetime) -> Manu
     )
 
 
+def processor_notice_state(request: PrivacyRequest, decided: dict[str, Any], as_of: datetime) -> str:
+    """confirmed, overdue or pending (see the module's docstring)."""
+    if decided.get("confirmed_at"):
+        return "confirmed"
+    if decided.get("escalated_at"):
+        return "overdue"
+    days = decided.get("confirm_within_days")
+    told_at = request.closed_at
+    if told_at is not None and isinstance(days, int) and told_at + timedelta(days=days) <= as_of:
+        return "overdue"
+    return "pending"
+
+
+def processor_notice_figures(requests: list[PrivacyRequest], as_of: datetime) -> dict[str, ProcessorNoticeFigures]:
+    counts: dict[str, Counter[str]] = {}
+    for request in requests:
+        for name, decided in (request.outcome.get("processors") or {}).items():
+            if isinstance(decided, dict):
+                counts.setdefault(name, Counter())[processor_notice_state(request, decided, as_of)] += 1
+    return {name: ProcessorNoticeFigures(**found) for name, found in sorted(counts.items())}
+
+
 def build(
     requests: list[PrivacyRequest], period_from: datetime, period_to: datetime, as_of: datetime
 ) -> ComplianceReport:
@@ -287,6 +321,7 @@ def build(
             for day, counts in sorted(weeks.items())
         ],
         manual_tasks=manual_task_figures(chosen, as_of),
+        processor_notices=processor_notice_figures(chosen, as_of),
     )
 
 
@@ -298,6 +333,10 @@ def _cell(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def _states(figures: ProcessorNoticeFigures) -> str:
+    return f"pending={figures.pending};confirmed={figures.confirmed};overdue={figures.overdue}"
 
 
 def to_csv(report: ComplianceReport) -> str:
@@ -331,6 +370,10 @@ def to_csv(report: ComplianceReport) -> str:
     rows += [
         ["manual_tasks", key, "" if value is None else value, ""]
         for key, value in report.manual_tasks.model_dump().items()
+    ]
+    rows += [
+        ["processor_notices", name, figures.pending + figures.confirmed + figures.overdue, _states(figures)]
+        for name, figures in report.processor_notices.items()
     ]
     for week in report.weekly:
         rate = "" if week.on_time_rate is None else week.on_time_rate

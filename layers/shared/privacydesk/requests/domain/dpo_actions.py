@@ -108,9 +108,11 @@ def complete(
     now: datetime,
     services: RequestServices,
     outcome: dict[str, Any] | None = None,
+    more: lifecycle.MoreConsequences | None = None,
 ) -> PrivacyRequest:
-    """The DPO closes a request as done (an inquiry as answered); the requester is told."""
-    return lifecycle.complete(request_id, message, actor=actor, now=now, services=services, outcome=outcome)
+    """The DPO closes a request as done (an inquiry as answered); the requester is told. `more`: what
+    else commits with it (the processor notices of an Update or Delete, GDPR Art. 19)."""
+    return lifecycle.complete(request_id, message, actor=actor, now=now, services=services, outcome=outcome, more=more)
 
 
 def note(request_id: str, text: str, *, actor: str, now: datetime, services: RequestServices) -> PrivacyRequest:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from privacydesk.bootstrap import fresh_services, request_services
+from privacydesk.bootstrap import fresh_services, processors_told_on_manual_completion, request_services
 from privacydesk.kernel.admin_http import decode_cursor, encode_cursor, signed_caller
 from privacydesk.kernel.clock import utc_now
 from privacydesk.requests.domain import dpo_actions as admin_actions
@@ -89,7 +89,13 @@ def acknowledge(request_id: str, body: EmptyBody | None = None) -> dict[str, Any
 
 @router.post("/v1/admin/requests/<request_id>/complete", summary="Complete a request (answer an inquiry)")
 def complete(request_id: str, body: CompleteBody) -> dict[str, Any]:
-    return _view(admin_actions.complete(request_id, body.message, actor=actor(), now=utc_now(), services=_services()))
+    services = _services()
+    # An Update or Delete the DPO completes by hand is passed on to the processors, as fulfilment's is.
+    told, notices = processors_told_on_manual_completion(services.requests.require(request_id))
+    done = admin_actions.complete(
+        request_id, body.message, actor=actor(), now=utc_now(), services=services, outcome=told, more=notices
+    )
+    return _view(done)
 
 
 @router.post("/v1/admin/requests/<request_id>/note", summary="Add a note to the audit trail")
