@@ -11,6 +11,7 @@ from privacydesk.datamap.domain.model import DataMap
 from privacydesk.fulfilment.domain.pending_steps import (
     OUTCOME_KEY,
     ExternalStep,
+    StepOutcome,
     StepReplayed,
     StepState,
     manual_tasks,
@@ -51,21 +52,21 @@ def waiting(*steps: ExternalStep) -> PrivacyRequest:
 
 def test_a_resolution_with_another_step_pending_keeps_the_request_waiting():
     request = waiting(step("billing", "webhook"), step("helpdesk", "manual"))
-    name, after = resolution(request, "billing", succeeded=True, now=NOW, by="x")
+    name, after = resolution(request, StepOutcome("billing", True, "x"), NOW)
     assert name is None
     assert after.status == RequestStatus.AWAITING_EXTERNAL_STEPS
 
 
 def test_the_last_resolution_resumes_fulfilment():
     request = waiting(step("billing", "webhook"), step("helpdesk", "manual", StepState.RESOLVED))
-    name, after = resolution(request, "billing", succeeded=True, now=NOW, by="x")
+    name, after = resolution(request, StepOutcome("billing", True, "x"), NOW)
     assert name == "external_steps_resolved"
     assert after.status == RequestStatus.IN_PROGRESS
 
 
 def test_a_failure_fails_the_request_naming_the_store_and_its_error():
     request = waiting(step("billing", "webhook"))
-    name, after = resolution(request, "billing", succeeded=False, error="ledger locked", now=NOW, by="x")
+    name, after = resolution(request, StepOutcome("billing", False, "x", error="ledger locked"), NOW)
     assert name == "external_step_failed"
     assert after.status == RequestStatus.FAILED
     assert after.outcome["failure"] == {"store": "billing", "error": "ledger locked", "stage": "external_step"}
@@ -74,7 +75,7 @@ def test_a_failure_fails_the_request_naming_the_store_and_its_error():
 def test_a_step_resolved_once_is_never_resolved_again():
     request = waiting(step("billing", "webhook", StepState.RESOLVED), step("helpdesk", "manual"))
     with pytest.raises(StepReplayed):
-        resolution(request, "billing", succeeded=True, now=NOW, by="x")
+        resolution(request, StepOutcome("billing", True, "x"), NOW)
 
 
 def test_a_manual_task_names_the_request_not_the_person_and_counts_its_age():

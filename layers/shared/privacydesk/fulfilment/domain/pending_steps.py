@@ -218,21 +218,25 @@ def _merged(current: PrivacyRequest, mine: dict[str, ExternalStep]) -> dict[str,
 
 
 # ------------------------------------------------------------------ resolving a step from outside
-def resolution(
-    request: PrivacyRequest,
-    store: str,
-    *,
-    succeeded: bool,
-    now: datetime,
-    by: str,
-    result: dict[str, Any] | None = None,
-    error: str | None = None,
-    note: str | None = None,
-    operation: str | None = None,
-) -> tuple[str | None, PrivacyRequest]:
-    """The request after step `store` resolved, and the lifecycle transition that carries it (None:
-    the status stays, other steps are still pending). Raises StepReplayed when the step was already
-    resolved, NotFound when the request has no such open step."""
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a callback or a completed task says of one step: computed against a request by
+    `resolution`, committed by `resolve_step`."""
+
+    store: str
+    succeeded: bool
+    by: str  # who reported it: "webhook:<store>", or the DPO's signed identity
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    note: str | None = None
+    operation: str | None = None  # when given, it must be the step's own
+
+
+def resolution(request: PrivacyRequest, outcome: StepOutcome, now: datetime) -> tuple[str | None, PrivacyRequest]:
+    """The request after `outcome`'s step resolved, and the lifecycle transition that carries it
+    (None: the status stays, other steps are still pending). Raises StepReplayed when the step was
+    already resolved, NotFound when the request has no such open step."""
+    store, succeeded, operation = outcome.store, outcome.succeeded, outcome.operation
     steps = steps_of(request)
     step = steps.get(store)
     if step is None:
@@ -245,10 +249,10 @@ def resolution(
         update={
             "state": StepState.RESOLVED if succeeded else StepState.FAILED,
             "resolved_at": now,
-            "resolved_by": by,
-            "result": result or {},
-            "error": None if succeeded else (error or "the service reported a failure"),
-            "note": note,
+            "resolved_by": outcome.by,
+            "result": outcome.result,
+            "error": None if succeeded else (outcome.error or "the service reported a failure"),
+            "note": outcome.note,
         }
     )
     after = _with_steps(request, steps)
@@ -263,70 +267,39 @@ def resolution(
     return None, after
 
 
-def resolve_step(
-    services: RequestServices,
-    request_id: str,
-    store: str,
-    *,
-    succeeded: bool,
-    now: datetime,
-    by: str,
-    result: dict[str, Any] | None = None,
-    error: str | None = None,
-    note: str | None = None,
-    operation: str | None = None,
-) -> PrivacyRequest:
+def resolve_step(services: RequestServices, request_id: str, outcome: StepOutcome, now: datetime) -> PrivacyRequest:
     """Record a callback or a completed task: one audited write; the last pending step's resolution
     brings fulfilment back (through the committed transition's event). A replay is audited and
     changes nothing (StepReplayed is raised after it is recorded)."""
     request = services.requests.require(request_id)
     try:
-        name, _ = resolution(
-            request,
-            store,
-            succeeded=succeeded,
-            now=now,
-            by=by,
-            result=result,
-            error=error,
-            note=note,
-            operation=operation,
-        )
+        name, _ = resolution(request, outcome, now)
     except StepReplayed:
         services.requests.change(
             request_id,
             lambda current: current,
             action="external_step_replayed",
-            actor=by,
+            actor=outcome.by,
             at=now,
-            details={"store": store},
+            details={"store": outcome.store},
         )
         raise
 
     def resolved(current: PrivacyRequest) -> PrivacyRequest:
-        again, after = resolution(
-            current,
-            store,
-            succeeded=succeeded,
-            now=now,
-            by=by,
-            result=result,
-            error=error,
-            note=note,
-            operation=operation,
-        )
+        again, after = resolution(current, outcome, now)
         if again != name:
             raise Conflict("the request changed meanwhile; try again", code="concurrent_update")
         if after.status != current.status:
             check_transition(current.status, after.status)
         return after
 
-    details = {"store": store, "succeeded": succeeded, **({"error": error} if error and not succeeded else {})}
+    failed = {"error": outcome.error} if outcome.error and not outcome.succeeded else {}
+    details = {"store": outcome.store, "succeeded": outcome.succeeded, **failed}
     if name is None:
         return services.requests.change(
-            request_id, resolved, action="external_step_resolved", actor=by, at=now, details=details
+            request_id, resolved, action="external_step_resolved", actor=outcome.by, at=now, details=details
         )
-    return lifecycle.commit(services, request_id, name, resolved, actor=by, now=now, details=details)
+    return lifecycle.commit(services, request_id, name, resolved, actor=outcome.by, now=now, details=details)
 
 
 # ------------------------------------------------------------------------------ manual tasks

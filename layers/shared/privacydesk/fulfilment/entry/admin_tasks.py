@@ -15,7 +15,7 @@ from pydantic import Field
 from privacydesk.bootstrap import fresh_services, request_services
 from privacydesk.datamap.domain import model as datamap_model
 from privacydesk.fulfilment.adapters.pending_steps_store import PendingStepsStore
-from privacydesk.fulfilment.domain.pending_steps import StepReplayed, resolve_step
+from privacydesk.fulfilment.domain.pending_steps import StepOutcome, StepReplayed, resolve_step
 from privacydesk.kernel.admin_http import signed_caller
 from privacydesk.kernel.base_model import Model
 from privacydesk.kernel.clock import utc_now
@@ -67,16 +67,8 @@ def complete_task(request_id: str, store: str, body: CompleteTaskBody) -> dict[s
         key = ManualAttachments().save(request_id, store, body.attachment.file_name, content)
         result["attachments"] = [key]
     try:
-        resolve_step(
-            services,
-            request_id,
-            store,
-            succeeded=True,
-            now=utc_now(),
-            by=signed_caller(router.current_event),
-            result=result,
-            note=body.note,
-        )
+        done = StepOutcome(store, True, signed_caller(router.current_event), result=result, note=body.note)
+        resolve_step(services, request_id, done, utc_now())
     except StepReplayed as error:
         raise Conflict("this task is already completed", code="task_already_completed") from error
     return {"task_id": f"{request_id}/{store}", "state": "closed"}

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from privacydesk.bootstrap import fresh_services
 from privacydesk.datamap.domain import model as datamap_model
-from privacydesk.fulfilment.domain.pending_steps import StepReplayed, resolve_step
+from privacydesk.fulfilment.domain.pending_steps import StepOutcome, StepReplayed, resolve_step
 from privacydesk.fulfilment.domain.webhook_signing import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -69,16 +69,14 @@ def callback(store: str) -> dict[str, Any]:
     if _header(IDEMPOTENCY_HEADER) != idempotency_key(request_id, store, operation):
         raise InvalidInput("Idempotency-Key is not this step's", code="idempotency_key_mismatch")
     try:
-        resolve_step(
-            fresh_services(),
-            request_id,
+        reported = StepOutcome(
             store,
-            succeeded=status == "done",
-            now=now,
-            by=f"webhook:{store}",
+            status == "done",
+            f"webhook:{store}",
             error=str(body.get("error", ""))[:300] or None,
             operation=operation,
         )
+        resolve_step(fresh_services(), request_id, reported, now)
     except StepReplayed:
         return {"status": "already_recorded"}
     logger.info("callback recorded", extra={"store": store, "request_id": request_id, "succeeded": status == "done"})
