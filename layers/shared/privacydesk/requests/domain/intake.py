@@ -372,16 +372,24 @@ def _may_send(
     keys = dict.fromkeys((request.subject.key, destination))
     kind = f"send-{channel}"
     source_key = f"{source}#{request.subject.key}"
-    if source is not None and not services.limits.spend(f"{kind}-source", source_key, share, now):
+    # The source's share is read, and counted only for a send that happens, so a refused attempt
+    # (cooldown, cap) costs it nothing. Concurrent calls from one source may pass the share by a
+    # few; the person's own caps below are conditional writes and hold exactly.
+    sent_from_source = services.limits.used(f"{kind}-source", source_key, share, now) if source is not None else 0
+    if sent_from_source >= share.cap:
         logger.info("send skipped: source share used", extra={"request_id": request.request_id, "channel": channel})
         return False
-    if all(services.limits.spend(kind, key, allowance, now) for key in keys):
-        return True
-    first_from_source = source is not None and services.limits.used(f"{kind}-source", source_key, share, now) == 1
-    if first_from_source and all(services.limits.spend(f"{kind}-reserve", key, reserve, now) for key in keys):
-        return True
-    logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
-    return False
+    sent = all(services.limits.spend(kind, key, allowance, now) for key in keys) or (
+        source is not None
+        and sent_from_source == 0
+        and all(services.limits.spend(f"{kind}-reserve", key, reserve, now) for key in keys)
+    )
+    if not sent:
+        logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
+        return False
+    if source is not None:
+        services.limits.count(f"{kind}-source", source_key, share, now)
+    return True
 
 
 def _within_send_caps(
