@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import random
 import re
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from tests.support.standin import RunningStack
 
@@ -54,8 +56,29 @@ def sms_codes(running: RunningStack, phone: str) -> list[str]:
     return [code.group(1) for m in inbox(running, phone, "sms") if (code := CODE.search(m["text"]))]
 
 
-def verify(running: RunningStack, request_id: str, token: str) -> requests.Response:
-    return requests.post(f"{running.api}/v1/requests/{request_id}/verify", json={"token": token}, timeout=TIMEOUT)
+class _FromAddress(HTTPAdapter):
+    """Connections from one local address: another client, as API Gateway's sourceIp sees it."""
+
+    def __init__(self, source_ip: str) -> None:
+        self.source_ip = source_ip
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source_ip, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def fresh_loopback() -> str:
+    """A loopback address of its own (all of 127.0.0.0/8 reaches the stand-in on 127.0.0.1)."""
+    return f"127.{random.randint(100, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def verify(running: RunningStack, request_id: str, token: str, source: str | None = None) -> requests.Response:
+    """A verification attempt from `source`, or else from a loopback address of its own: verify is
+    throttled per source (tests of that name their source), which tests of other controls stay clear of."""
+    with requests.Session() as client:
+        client.mount("http://", _FromAddress(source or fresh_loopback()))
+        return client.post(f"{running.api}/v1/requests/{request_id}/verify", json={"token": token}, timeout=TIMEOUT)
 
 
 def wait_for(

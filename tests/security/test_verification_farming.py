@@ -1,6 +1,8 @@
 """Observations 3 and 4 of issue 14: resubmitting must not reset the attempt lock, replace the live
-link, or send another mail or SMS. Controls: requests/domain/intake.py (challenges are renewed only when
-spent, attempts count per request and per person), requests/adapters/abuse_limits.py (send caps and cooldowns)."""
+link, or send another mail or SMS; and guessing from one address across many requests is throttled.
+Controls: requests/domain/intake.py (challenges are renewed only when spent, attempts count per
+request and per person, a token bucket per source), requests/adapters/abuse_limits.py (send caps
+and cooldowns), requests/adapters/source_throttle.py (the buckets)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,16 @@ import time
 
 import pytest
 
-from tests.security.attacker import fresh_phone, inbox, mailbox, sms_codes, submit, verification_links, verify
+from tests.security.attacker import (
+    fresh_loopback,
+    fresh_phone,
+    inbox,
+    mailbox,
+    sms_codes,
+    submit,
+    verification_links,
+    verify,
+)
 from tests.support.standin import RunningStack
 
 pytestmark = pytest.mark.security
@@ -94,3 +105,16 @@ def test_one_person_asking_for_two_things_gets_both_links_at_once(running: Runni
     links = verification_links(running, person)
     assert len(links) == 2
     assert all(verify(running, *link).status_code == 200 for link in links)
+
+
+def test_one_address_guessing_across_many_requests_is_stopped_while_another_still_verifies(running: RunningStack):
+    guesser, people = fresh_loopback(), [mailbox("target") for _ in range(5)]
+    request_ids = [submit(running, type="access", email=person).json()["request_id"] for person in people]
+    # 4 wrong secrets on each: under every request's lock of 5 and every person's 10
+    guesses = [verify(running, request_ids[n // 4], f"guess-{n}", source=guesser).status_code for n in range(20)]
+    assert guesses == [400] * 20
+    stopped = verify(running, request_ids[0], "guess-more", source=guesser)
+    assert (stopped.status_code, stopped.json()["error"]["code"]) == (429, "source_rate_limited")
+    assert int(stopped.headers["Retry-After"]) > 0
+    ((request_id, token),) = verification_links(running, people[-1])
+    assert verify(running, request_id, token, source=fresh_loopback()).status_code == 200

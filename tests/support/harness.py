@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS_HOST = "127.0.0.1:3000"  # where the harness's HTTP calls claim to arrive, as the stand-in's would
 HARNESS_API_URL = f"http://{HARNESS_HOST}"
+HARNESS_SOURCE_IP = "203.0.113.9"  # the client address of every call that names none (TEST-NET-3)
 EVENTS = ROOT / "events"
 OUTBOX_FUNCTION = "RequestOutboxFunction"
 
@@ -82,10 +83,12 @@ class Harness:
         query: str = "",
         identity: dict[str, str] | None = None,
         raw_body: bytes | None = None,
+        source_ip: str = HARNESS_SOURCE_IP,
     ) -> HttpReply:
         """Route like API Gateway, build a payload-2.0 event, and call the real handler.
 
         `identity` stands for a verified SigV4 caller; routes with AWS_IAM auth get 403 without it.
+        `source_ip` is the client address API Gateway reports (per-source limits).
         """
         found = resolve_route(self.routes, method, path)
         if found is None:
@@ -105,7 +108,7 @@ class Harness:
             query,
             {k.lower(): v for k, v in all_headers.items()},
             payload,
-            "203.0.113.9",
+            source_ip,
             identity,
         )
         result = self.invoke(route.function, event)

@@ -75,7 +75,11 @@ def install_error_handlers(app: APIGatewayHttpResolver, decorate: ResponseDecora
     @app.exception_handler(DomainError)
     def on_domain_error(error: DomainError) -> Response[Any]:
         logger.info("domain error", extra={"code": error.code, "status": error.status})
-        return reply(error.status, error.code, error.message)
+        response = reply(error.status, error.code, error.message)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:  # a throttled caller is told when to come back (RFC 9110 10.2.3)
+            response.headers["Retry-After"] = str(max(1, retry_after))
+        return response
 
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(error: RequestValidationError) -> Response[Any]:

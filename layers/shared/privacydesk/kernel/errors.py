@@ -42,3 +42,7 @@ class Gone(DomainError):
 class TooManyRequests(DomainError):
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after  # seconds; the HTTP edge sends it as Retry-After

@@ -7,6 +7,7 @@ phone-only subject with an SMS code. Nothing destructive happens before that.
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from privacydesk.requests.domain.model import (
     Subject,
 )
 from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
-from privacydesk.requests.domain.ports import ReceiptStore, RequestServices
+from privacydesk.requests.domain.ports import Allowance, ReceiptStore, RequestServices, SourceThrottle
 from privacydesk.requests.domain.scope import proofs_of
 from privacydesk.requests.domain.tokens import (
     MAX_ATTEMPTS,
@@ -127,8 +128,13 @@ def submit(
     notify_to: str | None = None,
     hold_reason: str | None = None,
     attachments: list[dict[str, object]] | None = None,
+    source: str | None = None,
 ) -> Receipt:
     """Record a request and start verification. Duplicates come back as the open request.
+
+    `source` is the client the submission came from (requests.domain.sources.client_source; None for
+    email intake): it may name one person only so often, and spend only its share of that person's
+    sends, so a stranger cannot use up the owner's day (SECURITY.md 4b).
 
     `notify_to` overrides where the verification goes (email intake: the registered address).
     `hold_reason` records a request whose sender could not be trusted (email intake: DMARC or spam
@@ -142,6 +148,8 @@ def submit(
     if corrections and services.config.correctable_fields is not None:
         corrections = checked_corrections(corrections, services.config.correctable_fields)
     subject = subject_of(new)
+    if source is not None:
+        _spend_source_submission(source, subject, now, services)
     found = services.requests.by_subject(subject.key)
     if hold_reason is not None:
         # Untrusted mail from one sender lands on one held entry for the DPO, whatever it asks:
@@ -150,18 +158,20 @@ def submit(
         if held_entry is not None:
             return Receipt(request=held_entry, status_token=None, duplicate=True)
     recent = [r for r in found if not _untrusted(r)]
-    day_ago = now - timedelta(days=1)
-    if hold_reason is None and (
-        sum(1 for r in recent if r.received_at >= day_ago) >= services.config.max_requests_per_subject_per_day
-    ):
-        raise TooManyRequests(
-            "too many requests for this contact today; try again tomorrow", code="subject_rate_limited"
-        )
+    # A repeat of an open request is not a new one: it re-uses the open request (and its link, or a
+    # renewed one if none was sent), so it never meets the daily cap below. A stranger's open
+    # requests thus never stop the owner from getting a link for the same thing.
     duplicate = None if hold_reason else next((r for r in recent if r.is_open and r.type == new.type), None)
     if duplicate is not None:
         if duplicate.status == RequestStatus.PENDING_VERIFICATION:
-            _renew_spent_challenge(duplicate, now, services, notify_to=notify_to)
+            _renew_spent_challenge(duplicate, now, services, notify_to=notify_to, source=source)
         return Receipt(request=duplicate, status_token=None, duplicate=True)
+    day_ago = now - timedelta(days=1)
+    standing = [r for r in recent if r.received_at >= day_ago and not _withdrawn_unverified(r)]
+    if hold_reason is None and len(standing) >= services.config.max_requests_per_subject_per_day:
+        raise TooManyRequests(
+            "too many requests for this contact today; try again tomorrow", code="subject_rate_limited"
+        )
 
     request_id = f"req_{uuid.uuid4().hex}"
     clocks = clocks_for(now, services.config.clock_policy)
@@ -197,7 +207,7 @@ def submit(
     outbox = lifecycle.consequences("received", request, now, lifecycle.Note(to=notify_to))
     if is_inquiry and not held:
         # An inquiry's receipt is a send like any other: capped per person and destination.
-        outbox = _within_send_caps(request, outbox, notify_to, now, services)
+        outbox = _within_send_caps(request, outbox, notify_to, now, services, source=source)
     if not is_inquiry and not held:
         method = "email_link" if (notify_to or subject.email) else "sms_code"
         secret, challenge = challenge_for(request_id, method, now, subject_ref=subject_ref(subject))
@@ -206,7 +216,7 @@ def submit(
         # here, just before the commit; over the limit the challenge is stored spent and no message
         # is written, so asking again later (or the reminder) renews and sends it. The reply is the
         # same either way.
-        if _may_send(request, _channel_of(method), notify_to, now, services):
+        if _may_send(request, _channel_of(method), notify_to, now, services, source=source):
             outbox.append(verification_item(request, secret, method, services, notify_to=notify_to))
         else:
             challenge = replace(challenge, expires_at=now)
@@ -226,13 +236,42 @@ def _untrusted(request: PrivacyRequest) -> bool:
     return request.trust.get("verified") is False
 
 
+def _withdrawn_unverified(request: PrivacyRequest) -> bool:
+    """Cancelled before anyone proved the contact: whoever submitted it (the status token's holder,
+    perhaps a stranger) took it back, so it does not use up the person's requests for the day."""
+    return request.status == RequestStatus.CANCELLED and request.verified_at is None
+
+
+def _seconds_left(window: Allowance, now: datetime) -> int:
+    """Until the counter's window turns (abuse counters use fixed UTC windows)."""
+    size = int(window.window.total_seconds())
+    return size - int(now.timestamp()) % size
+
+
+def _spend_source_submission(source: str, subject: Subject, now: datetime, services: RequestServices) -> None:
+    """Count one submission naming this person from this source; 429 past the source's daily share.
+    It depends only on what this source sent, so it reveals nothing about the person."""
+    allowance = services.config.source_submissions_per_person
+    if not services.limits.spend("submit-source", f"{source}#{subject.key}", allowance, now):
+        raise TooManyRequests(
+            "too many requests for this contact from here today; try again later",
+            code="source_rate_limited",
+            retry_after=_seconds_left(allowance, now),
+        )
+
+
 def subject_ref(subject: Subject) -> str:
     """The person behind a subject, hashed: counters and challenges name it without holding PII."""
     return hashlib.sha256(subject.key.encode()).hexdigest()
 
 
 def _renew_spent_challenge(
-    request: PrivacyRequest, now: datetime, services: RequestServices, *, notify_to: str | None
+    request: PrivacyRequest,
+    now: datetime,
+    services: RequestServices,
+    *,
+    notify_to: str | None,
+    source: str | None = None,
 ) -> None:
     """A repeated submission never replaces a live challenge (its link or code keeps working) and
     never resets a locked one; only an expired or missing challenge is renewed, its failed attempts
@@ -240,7 +279,7 @@ def _renew_spent_challenge(
     current = services.requests.challenge(request.request_id)
     if current is not None and (current.attempts >= MAX_ATTEMPTS or (not current.used and now < current.expires_at)):
         return
-    _send_challenge(request, now, services, notify_to=notify_to, previous=current)
+    _send_challenge(request, now, services, notify_to=notify_to, previous=current, source=source)
 
 
 def _send_challenge(
@@ -250,9 +289,10 @@ def _send_challenge(
     *,
     notify_to: str | None,
     previous: VerificationChallenge | None = None,
+    source: str | None = None,
 ) -> None:
     """A fresh challenge (the old link stops working) stored with its message in one transaction."""
-    renewal = renewed_challenge(request, now, services, notify_to=notify_to, previous=previous)
+    renewal = renewed_challenge(request, now, services, notify_to=notify_to, previous=previous, source=source)
     if renewal is not None:
         challenge, message = renewal
         services.requests.replace_challenge(challenge, outbox=[message])
@@ -266,12 +306,13 @@ def renewed_challenge(
     *,
     notify_to: str | None = None,
     previous: VerificationChallenge | None = None,
+    source: str | None = None,
 ) -> tuple[VerificationChallenge, OutboxItem] | None:
     """A fresh challenge keeping the old one's failed attempts, and the outbox item that delivers
     its secret, if the send limits allow a send (spent here); None, and nothing to store, if not.
     The caller commits both together."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
-    if not _may_send(request, _channel_of(method), notify_to, now, services):
+    if not _may_send(request, _channel_of(method), notify_to, now, services, source=source):
         return None
     secret, challenge = challenge_for(
         request.request_id,
@@ -299,28 +340,70 @@ def _channel_of(method: str) -> str:
 
 
 def _may_send(
-    request: PrivacyRequest, channel: str, notify_to: str | None, now: datetime, services: RequestServices
+    request: PrivacyRequest,
+    channel: str,
+    notify_to: str | None,
+    now: datetime,
+    services: RequestServices,
+    *,
+    source: str | None = None,
 ) -> bool:
     """Sends are capped per person (the subject) and per destination, with a cooldown; SMS more
-    strictly. Over the limit nothing is sent and the caller's reply does not change."""
-    allowance = services.config.sms_sends if channel == "sms" else services.config.email_sends
-    if channel == "sms":
+    strictly. Over the limit nothing is sent and the caller's reply does not change.
+
+    With a client `source` (API submissions), the source's share is checked first: one source may
+    spend at most `source_*_sends` of a person's sends, so it can never use up the day alone. Once
+    the person's shared cap is gone, a source's first send to them still comes from a small reserve:
+    the owner asking from their own address gets a link unless many sources hammered.
+    """
+    config = services.config
+    sms = channel == "sms"
+    allowance, share, reserve = (
+        (config.sms_sends, config.source_sms_sends, config.sms_reserve)
+        if sms
+        else (config.email_sends, config.source_email_sends, config.email_reserve)
+    )
+    if sms:
         destination = f"phone:{request.subject.phone}"
     else:
         destination = f"email:{person_email(notify_to or request.subject.email or '')}"
     # One counter per person: the subject and the destination are usually the same person (one call).
     keys = dict.fromkeys((request.subject.key, destination))
-    if all(services.limits.spend(f"send-{channel}", key, allowance, now) for key in keys):
-        return True
-    logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
-    return False
+    kind = f"send-{channel}"
+    source_key = f"{source}#{request.subject.key}"
+    # The source's share is read, and counted only for a send that happens, so a refused attempt
+    # (cooldown, cap) costs it nothing. Concurrent calls from one source may pass the share by a
+    # few; the person's own caps below are conditional writes and hold exactly.
+    sent_from_source = services.limits.used(f"{kind}-source", source_key, share, now) if source is not None else 0
+    if sent_from_source >= share.cap:
+        logger.info("send skipped: source share used", extra={"request_id": request.request_id, "channel": channel})
+        return False
+    sent = all(services.limits.spend(kind, key, allowance, now) for key in keys) or (
+        source is not None
+        and sent_from_source == 0
+        and all(services.limits.spend(f"{kind}-reserve", key, reserve, now) for key in keys)
+    )
+    if not sent:
+        logger.info("send skipped: limit reached", extra={"request_id": request.request_id, "channel": channel})
+        return False
+    if source is not None:
+        services.limits.count(f"{kind}-source", source_key, share, now)
+    return True
 
 
 def _within_send_caps(
-    request: PrivacyRequest, outbox: list[OutboxItem], notify_to: str | None, now: datetime, services: RequestServices
+    request: PrivacyRequest,
+    outbox: list[OutboxItem],
+    notify_to: str | None,
+    now: datetime,
+    services: RequestServices,
+    *,
+    source: str | None = None,
 ) -> list[OutboxItem]:
     """The outbox without its emails if the person's or the destination's email cap is spent."""
-    if not any(item.kind == "email" for item in outbox) or _may_send(request, "email", notify_to, now, services):
+    if not any(item.kind == "email" for item in outbox) or _may_send(
+        request, "email", notify_to, now, services, source=source
+    ):
         return outbox
     return [item for item in outbox if item.kind != "email"]
 
@@ -337,7 +420,31 @@ def verification_item(
     return sms_item("verification_sms", request.request_id, request.subject.phone or "", text)
 
 
-def verify(request_id: str, token: str, *, now: datetime, services: RequestServices) -> PrivacyRequest:
+def verify(
+    request_id: str,
+    token: str,
+    *,
+    now: datetime,
+    services: RequestServices,
+    source: str | None = None,
+    throttle: SourceThrottle | None = None,
+) -> PrivacyRequest:
+    """Check a verification secret and commit `Request.Verified`.
+
+    With a client `source`, every attempt first spends a token of that source's bucket (429
+    source_rate_limited with Retry-After when empty, whatever request it names): guessing across
+    many requests from one place is slowed, not only guessing one request. The right secret gets
+    its token back, so an owner never pays for verifying.
+    """
+    guesses = services.config.source_verify_guesses
+    if source is not None and throttle is not None:
+        wait = throttle.take("verify", source, guesses, now)
+        if wait > 0:
+            raise TooManyRequests(
+                "too many attempts from here; try again later",
+                code="source_rate_limited",
+                retry_after=math.ceil(wait),
+            )
     challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
     per_subject = services.config.subject_failed_attempts
     if challenge is None:
@@ -353,6 +460,8 @@ def verify(request_id: str, token: str, *, now: datetime, services: RequestServi
         if challenge.subject_ref:  # across every request of this person, resubmissions included
             services.limits.count("verify-failed", challenge.subject_ref, per_subject, now)
         raise InvalidToken("the link is not valid", code=refused)
+    if source is not None and throttle is not None:
+        throttle.give_back("verify", source, guesses, now)  # the holder of the secret is not a guesser
     # The right secret: only now is the person's lock read (only the holder learns of it).
     locked = bool(challenge.subject_ref) and (
         services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap

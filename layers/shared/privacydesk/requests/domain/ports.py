@@ -69,6 +69,29 @@ class AbuseLimits(Protocol):
     def count(self, kind: str, key: str, allowance: Allowance, now: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class BucketRule:
+    """A token bucket per caller: `capacity` tokens saved up at most, refilled at `per_hour`."""
+
+    capacity: int
+    per_hour: float
+
+    @property
+    def rate(self) -> float:
+        return self.per_hour / 3600
+
+
+class SourceThrottle(Protocol):
+    """Token buckets per client source (requests.adapters.source_throttle), shared by concurrent
+    invocations: what one client address may spend, whoever it names."""
+
+    def take(self, kind: str, source: str, rule: BucketRule, now: datetime) -> float:
+        """Spend one token: 0.0 if granted, else the seconds until one is there (nothing spent)."""
+        ...
+
+    def give_back(self, kind: str, source: str, rule: BucketRule, now: datetime) -> None: ...
+
+
 class ReceiptStore(Protocol):
     """Fresh receipts shown for duplicates (requests.domain.intake.caller_receipt), so that following one
     answers as following a new, never-confirmed request does (requests.adapters.receipts)."""
@@ -90,6 +113,16 @@ class NoLimits:
         return None
 
 
+class NoThrottle:
+    """For callers with no client source (email intake, schedules) and unit tests: never throttles."""
+
+    def take(self, kind: str, source: str, rule: BucketRule, now: datetime) -> float:
+        return 0.0
+
+    def give_back(self, kind: str, source: str, rule: BucketRule, now: datetime) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class RequestConfig:
     public_base_url: str
@@ -108,6 +141,21 @@ class RequestConfig:
     sms_sends: Allowance = field(default_factory=lambda: Allowance(cap=3, cooldown=timedelta(minutes=1)))
     # Wrong verification secrets per person across all their requests (each request also locks at 5).
     subject_failed_attempts: Allowance = field(default_factory=lambda: Allowance(cap=10))
+    # Per client source (API Gateway's sourceIp; an IPv6 /64), checked before the per-person caps so
+    # that one stranger cannot use up a person's day (SECURITY.md 4b). Each source may spend at most
+    # 2 of a person's sends; a source that has sent the person nothing today may still use the
+    # reserve once the shared cap is gone, so the owner asking from their own address gets a link
+    # unless many sources hammered (the reserve also bounds mail: 5 + 3 emails, 3 + 2 SMS a day).
+    source_email_sends: Allowance = field(default_factory=lambda: Allowance(cap=2))
+    source_sms_sends: Allowance = field(default_factory=lambda: Allowance(cap=2))
+    email_reserve: Allowance = field(default_factory=lambda: Allowance(cap=3))
+    sms_reserve: Allowance = field(default_factory=lambda: Allowance(cap=2, cooldown=timedelta(minutes=1)))
+    # Submissions naming one person from one source a day (duplicates included): bounds a
+    # create-and-cancel loop; past it that source gets 429 source_rate_limited until the day turns.
+    source_submissions_per_person: Allowance = field(default_factory=lambda: Allowance(cap=10))
+    # Verification guesses per source, across every request: a wrong secret spends a token, the
+    # right one is free (its token is given back), an empty bucket refuses every verify from there.
+    source_verify_guesses: BucketRule = field(default_factory=lambda: BucketRule(capacity=20, per_hour=20))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from privacydesk.kernel.settings import get_settings, on_reload
 from privacydesk.requests.domain import intake
 from privacydesk.requests.domain.api_model import NewRequestBody, StatusReply, SubmittedReply, VerifyBody
 from privacydesk.requests.domain.model import Channel
+from privacydesk.requests.domain.sources import client_source
 
 router = APIGatewayHttpRouter()
 
@@ -33,10 +34,17 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _source() -> str:
+    """The caller's client address as API Gateway saw it (per-source limits)."""
+    return client_source(router.current_event.request_context.http.source_ip)
+
+
 def _submit(body: NewRequestBody) -> dict[str, Any]:
     services = fresh_services(router.current_event.request_context.domain_name)  # links point here
     now = utc_now()
-    receipt = intake.submit(intake.NewRequest(**body.model_dump()), channel=Channel.API, now=now, services=services)
+    receipt = intake.submit(
+        intake.NewRequest(**body.model_dump()), channel=Channel.API, now=now, services=services, source=_source()
+    )
     request, status_token = intake.caller_receipt(receipt, now, services)  # never a duplicate's id
     reply = SubmittedReply(
         request_id=request.request_id,
@@ -75,7 +83,8 @@ on_reload(_idempotent_submit.cache_clear)
     "/v1/requests",
     summary="Ask for Access, Update, Delete or Object, or ask a question",
     description="Answers 202 with the request's clocks and a status token shown only once. "
-    "An Idempotency-Key header makes retries safe.",
+    "An Idempotency-Key header makes retries safe. Too many requests for one contact answer 429 "
+    "subject_rate_limited (that day), or source_rate_limited with Retry-After (from one client address).",
     responses={202: {"description": "Received", "content": {"application/json": {"model": SubmittedReply}}}},
 )
 def submit(body: NewRequestBody) -> tuple[SubmittedReply, int]:
@@ -98,9 +107,18 @@ def submit(body: NewRequestBody) -> tuple[SubmittedReply, int]:
     return SubmittedReply.model_validate(stored), 202
 
 
-@router.post("/v1/requests/<request_id>/verify", summary="Confirm a request with the token from the email")
+@router.post(
+    "/v1/requests/<request_id>/verify",
+    summary="Confirm a request with the token from the email",
+    description="A wrong or unknown token is 400 token_invalid. Attempts are also limited per client "
+    "address across every request: past the limit, 429 source_rate_limited with Retry-After.",
+)
 def verify(request_id: str, body: VerifyBody) -> StatusReply:
-    request = intake.verify(request_id, body.token, now=utc_now(), services=fresh_services())
+    from privacydesk.requests.adapters.source_throttle import SourceBuckets
+
+    request = intake.verify(
+        request_id, body.token, now=utc_now(), services=fresh_services(), source=_source(), throttle=SourceBuckets()
+    )
     return StatusReply.of(request)
 
 
