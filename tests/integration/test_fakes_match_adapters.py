@@ -144,6 +144,12 @@ def test_spending_stops_at_the_cap_within_a_window_and_resumes_in_the_next(limit
     assert spent == [True, True, False, True]
 
 
+def test_a_cap_of_zero_allows_no_spend_at_all(limits):
+    key = uuid.uuid4().hex
+    assert _spend(limits, key, Allowance(cap=0), NOW, NOW + timedelta(days=1)) == [False, False]
+    assert limits.used("fake-contract", key, Allowance(cap=0), NOW) == 0
+
+
 def test_the_cooldown_holds_a_second_spend_back_until_it_has_passed(limits):
     key, allowance = uuid.uuid4().hex, Allowance(cap=5, cooldown=timedelta(minutes=1))
     spent = _spend(limits, key, allowance, NOW, NOW + timedelta(seconds=30), NOW + timedelta(seconds=61))

@@ -254,6 +254,8 @@ class InMemoryAbuseLimits:
 
     def spend(self, kind: str, key: str, allowance: Allowance, now: datetime) -> bool:
         counter = (kind, key, _window(now, allowance.window))
+        if allowance.cap <= 0:
+            return False
         if counter in self.last_at:
             if self.hits[counter] >= allowance.cap:
                 return False

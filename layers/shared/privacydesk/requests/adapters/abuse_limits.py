@@ -40,7 +40,9 @@ class AbuseCounters:
 
     def spend(self, kind: str, key: str, allowance: Allowance, now: datetime) -> bool:
         """Count one hit if the key is within its cap for the window and past its cooldown (one
-        conditional UpdateItem); False, and nothing counted, if not."""
+        conditional UpdateItem); False, and nothing counted, if not. A cap of 0 allows nothing."""
+        if allowance.cap <= 0:
+            return False
         record = LimitCounterRecord(token_id=_counter_id(kind, key, _window(now, allowance.window)))
         epoch = int(now.timestamp())
         within = LimitCounterRecord.hits < allowance.cap
