@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import HARNESS_API_URL, Harness, fake_aws_environment
+from tests.support.harness import HARNESS_API_URL, Harness, fake_aws_environment, share_botocore_data_loader
 from tests.support.standin import running
 
 __all__ = ["running", "stack"]
 
 fake_aws_environment()
+share_botocore_data_loader()
 
 
 @pytest.fixture(scope="session")
