@@ -18,7 +18,9 @@ neither checked nor recorded. Never packaged into a Lambda: this is local toolin
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import uuid
 from collections import Counter
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import botocore.handlers
@@ -144,6 +147,35 @@ def calls_seen() -> dict[SeenCall, int]:
     """Every kind of call made inside `acting_as` in this process, with how often."""
     with _seen_lock:
         return dict(_seen)
+
+
+def write_calls_seen(path: Path, **extra: Any) -> None:
+    """Write `calls_seen()` (and `extra`, JSON-able) to `path` at once: a test worker's share of the
+    unexercised-grant check, which another process reads (`read_calls_seen`)."""
+    calls = [
+        {
+            "function": call.function,
+            "service": call.service,
+            "operation": call.operation,
+            "needs": [[need.action, need.resource] for need in call.needs],
+            "allowed": call.allowed,
+            "count": count,
+        }
+        for call, count in calls_seen().items()
+    ]
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps({**extra, "calls": calls}), encoding="utf-8")
+    partial.replace(path)  # a reader never sees half a file
+
+
+def read_calls_seen(path: Path) -> tuple[Counter[SeenCall], dict[str, Any]]:
+    """What `write_calls_seen` wrote: the calls with their counts, and the extra fields."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    calls: Counter[SeenCall] = Counter()
+    for call in data.pop("calls"):
+        needs = tuple(Need(action, resource) for action, resource in call["needs"])
+        calls[SeenCall(call["function"], call["service"], call["operation"], needs, call["allowed"])] += call["count"]
+    return calls, data
 
 
 def statements() -> dict[str, list[Statement]]:
