@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from local.iam_actions import Need
 from local.iam_guard import SeenCall
+from local.provision import LocalStack
 from tests.conftest import IAM_CHECK_FILE, next_unit, runs_in_process, worker_group
 from tests.support import iam_calls
 
@@ -98,3 +100,52 @@ def test_the_check_fails_when_a_worker_never_writes_its_calls(tmp_path: Path):
 
 def test_the_other_workers_are_every_worker_of_the_run_but_this_one():
     assert iam_calls.other_workers({"workerid": "gw1", "workercount": 3}) == ["gw0", "gw2"]
+
+
+PLACE = "ap-southeast-1:123456789012"
+
+
+def _stack_named(suffix: str) -> SimpleNamespace:
+    table = f"privacydesk-local-RequestsTable-{suffix}"
+    return SimpleNamespace(
+        stack=LocalStack(
+            region="ap-southeast-1",
+            account="123456789012",
+            endpoint_url=None,
+            physical={
+                "RequestsTable": table,
+                "FulfilmentQueue": f"https://sqs.ap-southeast-1.amazonaws.com/123456789012/fulfilment-{suffix}",
+            },
+            attributes={"RequestsTable": {"StreamArn": f"arn:aws:dynamodb:::table/{table}/stream/label-{suffix}"}},
+        )
+    )
+
+
+def test_calls_on_another_workers_stack_are_read_with_the_names_of_this_workers_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from local import iam_guard
+
+    def call(stack: SimpleNamespace) -> SeenCall:
+        physical, attributes = stack.stack.physical, stack.stack.attributes
+        needs = (
+            Need(
+                "dynamodb:Query",
+                f"arn:aws:dynamodb:ap-southeast-1:123456789012:table/{physical['RequestsTable']}/index/x",
+            ),
+            Need(
+                "sqs:SendMessage",
+                f"arn:aws:sqs:ap-southeast-1:123456789012:{physical['FulfilmentQueue'].split('/')[-1]}",
+            ),
+            Need("dynamodb:GetRecords", attributes["RequestsTable"]["StreamArn"]),
+        )
+        return SeenCall("FulfilmentFunction", "dynamodb", "Query", needs, True)
+
+    theirs, mine = _stack_named("THEIRS000001"), _stack_named("MINE00000001")
+    monkeypatch.setattr(iam_guard, "_guard", theirs)
+    monkeypatch.setattr(iam_guard, "_seen", iam_guard.Counter({call(theirs): 1}))
+    iam_calls.write(tmp_path / "gw1.json", [])
+
+    monkeypatch.setattr(iam_guard, "_guard", mine)
+    calls, _ = iam_calls.gather(tmp_path, ["gw1"], wait_seconds=1)
+    assert calls == {call(mine): 1}
