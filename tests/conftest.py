@@ -60,9 +60,20 @@ STAND_IN_SUITES = ("tests/e2e/", "tests/security/", "tests/browser/")
 STAND_IN_FILES = ("tests/faults/test_dead_letters_stand_in.py",)  # a fault test on the shared stand-in
 IAM_CHECK_FILE = "tests/integration/test_iam_unexercised_grants.py"
 IAM_CALLS_DIR_KEY = "privacydesk_iam_calls_dir"  # in each worker's `workerinput`: this run's calls files
-# Units whose tests take far longer than the run's typical test (about that many times): handed out
-# first, so that no worker is left with a long unit at the end.
-SLOW_UNITS = {"tests/faults/test_batch_faults.py": 5.0, "tests/faults/test_outbox_faults.py": 3.0}
+# Seconds the longest units took (2026-12-01, pytest on two workers, load about 5): handed out first
+# so that no worker is left running a long unit alone at the end. Any other unit: a second a test.
+UNIT_SECONDS = {
+    "tests/sam/test_sam_local_invoke.py": 450,
+    "tests/integration/test_processor_notices.py": 170,
+    "tests/faults/test_outbox_faults.py": 150,
+    "tests/integration/test_deadline_monitor.py": 110,
+    "tests/faults/test_batch_faults.py": 100,
+    "tests/integration/test_connectors.py": 70,
+    "tests/integration/test_layer_build.py": 60,
+    "tests/integration/test_fulfilment.py": 60,
+    "tests/integration/test_unlinkable.py": 50,
+    "tests/integration/test_policy_notices.py": 50,
+}
 
 
 def worker_group(nodeid: str) -> str:
@@ -79,11 +90,11 @@ def runs_in_process(unit: str) -> bool:
 
 
 def next_unit(workqueue: dict[str, dict[str, bool]]) -> str:
-    """The unit to hand out next: the longest first (the stand-in group, then by tests, slow files
-    weighted); the grant check only when nothing else is left."""
+    """The unit to hand out next: the longest first (the stand-in group, then by `UNIT_SECONDS` or
+    test count); the grant check only when nothing else is left."""
     return max(
         workqueue,
-        key=lambda unit: (unit != IAM_CHECK_FILE, unit == "stand_in", len(workqueue[unit]) * SLOW_UNITS.get(unit, 1)),
+        key=lambda unit: (unit != IAM_CHECK_FILE, unit == "stand_in", UNIT_SECONDS.get(unit, len(workqueue[unit]))),
     )
 
 

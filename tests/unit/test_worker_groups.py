@@ -60,14 +60,21 @@ def test_the_stand_in_group_is_handed_out_first_then_the_longest_units():
     queue = _queue(
         ("tests/unit/test_tokens.py", 40),
         ("stand_in", 5),
-        ("tests/faults/test_batch_faults.py", 9),
+        ("tests/integration/test_deadline_monitor.py", 3),  # three tests, two minutes
+        ("tests/unit/test_scope.py", 2),
         (IAM_CHECK_FILE, 1),
     )
     order = []
     while queue:
         order.append(next_unit(queue))
         del queue[order[-1]]
-    assert order == ["stand_in", "tests/faults/test_batch_faults.py", "tests/unit/test_tokens.py", IAM_CHECK_FILE]
+    assert order == [
+        "stand_in",
+        "tests/integration/test_deadline_monitor.py",
+        "tests/unit/test_tokens.py",
+        "tests/unit/test_scope.py",
+        IAM_CHECK_FILE,
+    ]
 
 
 # ------------------------------------------------------------------- the calls of every worker
