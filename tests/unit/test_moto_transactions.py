@@ -105,13 +105,16 @@ def test_a_transaction_that_succeeds_writes_every_item_and_its_stream_records(dy
 
 
 def test_a_transaction_costs_the_same_in_a_large_table(dynamodb: Any):
-    def transaction_seconds() -> float:
-        started = time.perf_counter()
+    def transaction_seconds() -> float:  # the fastest of five: a busy machine only slows some
+        timings = []
         for _ in range(5):
+            started = time.perf_counter()
             _failing_transaction(dynamodb)
-        return (time.perf_counter() - started) / 5
+            timings.append(time.perf_counter() - started)
+        return min(timings)
 
     small = transaction_seconds()
+    details = {"M": {f"field_{k}": {"S": "y" * 20} for k in range(20)}}
     for n in range(1000):
-        dynamodb.put_item(TableName=TABLE, Item=_item(f"filler-{n}", "y" * 50))
-    assert transaction_seconds() < small * 3 + 0.01  # moto's whole-table copy: about 30 times slower here
+        dynamodb.put_item(TableName=TABLE, Item={**_item(f"filler-{n}", "y"), "details": details})
+    assert transaction_seconds() < small * 3 + 0.03  # moto's whole-table copy: 20 to 50 times slower here
