@@ -145,6 +145,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Note the in-process files this process ran: the grant check judges only a run of all of them."""
     path = item.nodeid.split("::", 1)[0]
     if runs_in_process(worker_group(path)):
         item.config.stash.setdefault(_IN_PROCESS_FILES_RUN, set()).add(path)
