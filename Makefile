@@ -128,10 +128,10 @@ BROWSER_SKIPPED_NOTICE := if [ ! -x /usr/bin/chromium ]; then \
 browser-check:
 	@$(BROWSER_SKIPPED_NOTICE)
 
-# pytest on TEST_WORKERS processes (pytest-xdist). --dist loadgroup keeps together the tests that share
-# state (tests/conftest.py, worker_group): all in-process moto tests in one worker (the unexercised-grant
-# check, last of them, sees every call they made), all tests on the shared stand-in in one worker, any
-# other file whole. TEST_WORKERS=0 runs everything in this process, as before. PYTEST_ARGS: more options
+# pytest on TEST_WORKERS processes (pytest-xdist). --dist loadgroup hands out the units of
+# tests/conftest.py (worker_group): every file whole, all tests on the shared stand-in together, the
+# longest first; the unexercised-grant check last, reading the calls every worker's in-process tests
+# made. TEST_WORKERS=0 runs everything in this process, as before. PYTEST_ARGS: more options
 # (e.g. PYTEST_ARGS="--durations=50" to see where the time goes).
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=

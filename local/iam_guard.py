@@ -18,7 +18,10 @@ neither checked nor recorded. Never packaged into a Lambda: this is local toolin
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
 import threading
 import uuid
 from collections import Counter
@@ -27,6 +30,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import botocore.handlers
@@ -144,6 +148,65 @@ def calls_seen() -> dict[SeenCall, int]:
     """Every kind of call made inside `acting_as` in this process, with how often."""
     with _seen_lock:
         return dict(_seen)
+
+
+def write_calls_seen(path: Path, **extra: Any) -> None:
+    """Write `calls_seen()` (and `extra`, JSON-able) to `path` at once: a test worker's share of the
+    unexercised-grant check, which another process reads (`read_calls_seen`)."""
+    names = _stack_names()
+    calls = [
+        {
+            "function": call.function,
+            "service": call.service,
+            "operation": call.operation,
+            "needs": [[need.action, _portable(need.resource, names)] for need in call.needs],
+            "allowed": call.allowed,
+            "count": count,
+        }
+        for call, count in calls_seen().items()
+    ]
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps({**extra, "calls": calls}), encoding="utf-8")
+    partial.replace(path)  # a reader never sees half a file
+
+
+def read_calls_seen(path: Path) -> tuple[Counter[SeenCall], dict[str, Any]]:
+    """What `write_calls_seen` wrote: the calls with their counts, and the extra fields."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    tokens = {token: name for name, token in _stack_names()}
+    calls: Counter[SeenCall] = Counter()
+    for call in data.pop("calls"):
+        needs = tuple(Need(action, _local(resource, tokens)) for action, resource in call["needs"])
+        calls[SeenCall(call["function"], call["service"], call["operation"], needs, call["allowed"])] += call["count"]
+    return calls, data
+
+
+def _stack_names() -> list[tuple[str, str]]:
+    """(a name of this stack's resources as ARNs hold it, a token for it that is the same in every
+    stack), longest first. Each test worker provisions its own stack, whose generated names differ
+    (tables, queues, buckets, keys, stream labels): calls travel between workers by token."""
+    if _guard is None:
+        return []
+    pairs: dict[str, str] = {}
+    for logical_id, physical in _guard.stack.physical.items():
+        pairs[physical] = f"<<{logical_id}>>"
+        if physical.startswith("https://"):  # a queue URL: ARNs hold the queue's name
+            pairs[physical.rsplit("/", 1)[-1]] = f"<<{logical_id}/name>>"
+    for logical_id, attributes in _guard.stack.attributes.items():
+        for attribute, value in attributes.items():
+            pairs[str(value)] = f"<<{logical_id}.{attribute}>>"
+    usable = ((name, token) for name, token in pairs.items() if len(name) >= 8 and "," not in name)
+    return sorted(usable, key=lambda pair: -len(pair[0]))
+
+
+def _portable(resource: str, names: list[tuple[str, str]]) -> str:
+    for name, token in names:
+        resource = resource.replace(name, token)
+    return resource
+
+
+def _local(resource: str, tokens: dict[str, str]) -> str:
+    return re.sub(r"<<[^<>]+>>", lambda found: tokens.get(found.group(0), found.group(0)), resource)
 
 
 def statements() -> dict[str, list[Statement]]:

@@ -90,6 +90,8 @@ def test_every_input_becomes_a_request_or_a_review_entry(stack: Harness, fuzz_se
     if outcome["outcome"] == "request":
         request = RequestRepository().get(outcome["request_id"])
         assert request is not None
+        if outcome["duplicate"]:  # the contact's open request, made by any channel (maybe by another test)
+            return
         assert request.channel.value == "email"
         if verdicts["dmarc"] == "FAIL" or verdicts["spam"] == "FAIL":
             assert request.verified_at is None

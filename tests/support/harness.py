@@ -143,3 +143,29 @@ def fake_aws_environment() -> None:
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
+
+
+def share_botocore_data_loader() -> None:
+    """Every botocore session of this process reads botocore's JSON models through one loader.
+
+    The in-process runner re-binds the PynamoDB models whenever it switches function (each function
+    sees its own tables), and PynamoDB gives every new connection a fresh botocore session, whose
+    own loader parses the DynamoDB model and endpoint rules again: about 0.1 s a client, most of
+    what a fault test spent. The loader only caches read-only files, so sharing it changes no
+    client's behaviour; each session still has its own event hooks (the fault injector's included).
+    """
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+    create = botocore.loaders.create_loader
+
+    def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create(search_path_string)
+        return loaders[search_path_string]
+
+    shared_loader.shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = shared_loader
