@@ -128,7 +128,7 @@ def role_statements(stack: LocalStack) -> dict[str, list[Statement]]:
     stream pollers, dead-letter queues), and AWS::IAM::Policy resources attached to the role.
     """
     resources = _transformed(stack.region)["Resources"]
-    resolve = _DeepResolver(stack)
+    resolve = _DeepResolver(stack.resolver())
     statements: dict[str, list[Statement]] = {}
     role_of: dict[str, str] = {}
     for logical_id in sam_template.functions():
@@ -199,11 +199,16 @@ def _transformed(region: str) -> dict[str, Any]:
     return result
 
 
+def resolve_deep(resolver: sam_template.Resolver, value: Any) -> Any:
+    """`value` (a policy document, or a list of them) with every intrinsic resolved by `resolver`."""
+    return _DeepResolver(resolver)(value)
+
+
 class _DeepResolver:
     """Resolves intrinsics anywhere in a policy document against the provisioned stack."""
 
-    def __init__(self, stack: LocalStack) -> None:
-        self.resolver = stack.resolver()
+    def __init__(self, resolver: sam_template.Resolver) -> None:
+        self.resolver = resolver
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, dict):

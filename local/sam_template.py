@@ -109,6 +109,10 @@ class Resolver:
             if key == "Fn::If":
                 condition, if_true, if_false = arg
                 return self.resolve(if_true if self.condition(condition) else if_false)
+            if key == "Fn::Select":
+                return self.resolve(arg[1])[int(arg[0])]
+            if key == "Fn::Split":
+                return str(self.resolve(arg[1])).split(arg[0])
         if isinstance(value, (dict, list)):
             raise ValueError(f"unsupported intrinsic in environment: {value!r}")
         return value

@@ -6,7 +6,8 @@ template.yaml, each between marker comments:
 - `parameters`: DataMapFile (its allowed values: the shipped files), one parameter per store that
   already exists (its `parameter` location), and per webhook store `<parameter>Url` and
   `<parameter>SigningSecretArn`;
-- `conditions`: per webhook store, whether the chosen data map has it, and whether the stack creates
+- `conditions`: per existing store, whether its parameter holds an ARN (else a name); per webhook
+  store, whether the chosen data map has it, and whether the stack creates
   its signing-key secret (it has it, and no ARN was given);
 - `variables`: the variable each store names, for every function that reaches stores, from the table
   or bucket the template creates (`resource`) or from the parameter; a webhook store's URL and secret
@@ -49,23 +50,38 @@ SECTIONS = ("parameters", "conditions", "grants")  # plus one "variables <Functi
 EXPIRY_INDEX = "by_expiry"
 
 
+def is_arn_condition(location: Location) -> str:
+    """The condition that says an existing store's parameter holds an ARN rather than a name."""
+    return f"{location.parameter}IsArn"
+
+
+def _name_or_arn(location: Location, arn_of_name: str, suffix: str = "") -> str:
+    """An existing store's ARN (plus `suffix`) whether its parameter holds its name or its ARN."""
+    parameter = location.parameter
+    given = f"!Ref {parameter}" if not suffix else f'!Sub "${{{parameter}}}{suffix}"'
+    return f'!If [{is_arn_condition(location)}, {given}, !Sub "{arn_of_name}{suffix}"]'
+
+
+TABLE_OF_NAME = "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{{parameter}}}"
+BUCKET_OF_NAME = "arn:${{AWS::Partition}}:s3:::${{{parameter}}}"
+
+
 def table_arn(location: Location) -> str:
     if location.resource:
         return f"!GetAtt {location.resource}.Arn"
-    return f"!Sub arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{{location.parameter}}}"
+    return _name_or_arn(location, TABLE_OF_NAME.format(parameter=location.parameter))
 
 
 def _table_sub(location: Location, suffix: str) -> str:
     if location.resource:
         return f"!Sub ${{{location.resource}.Arn}}{suffix}"
-    base = f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{{location.parameter}}}"
-    return f"!Sub {base}{suffix}"
+    return _name_or_arn(location, TABLE_OF_NAME.format(parameter=location.parameter), suffix)
 
 
 def bucket_arn(location: Location) -> str:
     if location.resource:
         return f"!GetAtt {location.resource}.Arn"
-    return f"!Sub arn:${{AWS::Partition}}:s3:::${{{location.parameter}}}"
+    return _name_or_arn(location, BUCKET_OF_NAME.format(parameter=location.parameter))
 
 
 def objects_arn(location: Location, prefix: str) -> str:
@@ -73,7 +89,7 @@ def objects_arn(location: Location, prefix: str) -> str:
     fixed = prefix.split("{", 1)[0]
     if location.resource:
         return f"!Sub ${{{location.resource}.Arn}}/{fixed}*"
-    return f"!Sub arn:${{AWS::Partition}}:s3:::${{{location.parameter}}}/{fixed}*"
+    return _name_or_arn(location, BUCKET_OF_NAME.format(parameter=location.parameter), f"/{fixed}*")
 
 
 def _statement(sid: str, actions: list[str], resources: list[str]) -> list[str]:
@@ -100,7 +116,7 @@ def _linked_objects(datamap: DataMap) -> list[str]:
     for store in datamap.stores:
         for link in store.linked_objects:
             location = datamap.store(link.bucket_store).location
-            prefix = objects_arn(location, link.prefix) if link.prefix else f"{bucket_arn(location)}/*"
+            prefix = objects_arn(location, link.prefix or "")
             resources += [r for r in (bucket_arn(location), prefix) if r not in resources]
     return resources
 
@@ -248,7 +264,7 @@ def render_parameters(datamaps: Shipped) -> list[str]:
         lines += [f"  {location.parameter}:", "    Type: String"]
         if location.default is not None:
             lines.append(f"    Default: {location.default}")
-        lines.append(f"    Description: Data-map store {store.name} - the name of an existing {what}.")
+        lines.append(f"    Description: Data-map store {store.name} - the name or ARN of an existing {what}.")
     for store in datamap.webhooks:
         service = store.service_location
         lines += [
@@ -267,6 +283,11 @@ def render_parameters(datamaps: Shipped) -> list[str]:
 
 def render_conditions(datamaps: Shipped) -> list[str]:
     lines: list[str] = []
+    for store in union(datamaps).located:
+        parameter = store.location.parameter
+        if parameter:  # its grants take the ARN as given, or build it from the name
+            first_part = f'!Select [0, !Split [":", !Ref {parameter}]]'
+            lines.append(f'  {is_arn_condition(store.location)}: !Equals [{first_part}, "arn"]')
     for store in union(datamaps).webhooks:
         files = [name for name, datamap in datamaps.items() if any(s.name == store.name for s in datamap.stores)]
         chosen = [f'!Equals [!Ref DataMapFile, "{name}"]' for name in files]

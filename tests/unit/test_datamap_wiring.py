@@ -284,3 +284,33 @@ def test_a_data_map_is_read_only_from_the_layer_by_a_data_map_file_name():
 
     with pytest.raises(ValueError, match="is not a data-map file name"):
         load_datamap_file("../../etc/datamap.yaml")
+
+
+@pytest.mark.parametrize("function", STORE_FUNCTIONS)
+def test_an_existing_stores_grants_are_the_same_whether_its_parameter_names_it_or_gives_its_arn(function: str):
+    """The parameters take a name or an ARN (README, adding a store): both give the same grants."""
+    from local.iam_policy import resolve_deep
+
+    def resolver(**parameters: str) -> sam_template.Resolver:
+        physical = {logical_id: f"physical-{logical_id}" for logical_id in RESOURCES}
+        attributes = {logical_id: {"Arn": f"arn:test:{logical_id}"} for logical_id in RESOURCES}
+        values = {**sam_template.parameter_defaults(), **parameters}
+        return sam_template.Resolver(physical, attributes, values, "ap-southeast-1", "123456789012")
+
+    by_name = resolver(SupportTicketsTable="tickets", SupportAttachmentsBucket="support-files")
+    by_arn = resolver(
+        SupportTicketsTable="arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets",
+        SupportAttachmentsBucket="arn:aws:s3:::support-files",
+    )
+    policies = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+    ]
+    named, given = resolve_deep(by_name, policies), resolve_deep(by_arn, policies)
+    assert named == given
+    resources = str(named)
+    if function in ("FulfilmentFunction", "RetentionSweepFunction"):
+        assert "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets" in resources
+    assert "table/arn:" not in resources
+    assert ":::arn:" not in resources
