@@ -11,7 +11,6 @@ import uuid
 import zipfile
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -19,16 +18,6 @@ from tests.e2e.conftest import RunningStack
 from tests.e2e.test_fulfilment_stand_in import _admin_get, _completion_email, _submit_and_verify
 
 pytestmark = pytest.mark.e2e
-
-
-def _aws(running: RunningStack, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=running.info["endpoint_url"],
-        region_name=running.info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _existing_names(running: RunningStack) -> tuple[str, str]:
@@ -41,7 +30,7 @@ def _existing_names(running: RunningStack) -> tuple[str, str]:
     tickets, attachments = datamap.store("support_tickets"), datamap.store("support_attachments")
     defaults = sam_template.parameter_defaults()
     table, bucket = str(defaults[tickets.location.parameter]), str(defaults[attachments.location.parameter])
-    dynamodb, s3 = _aws(running, "dynamodb"), _aws(running, "s3")
+    dynamodb, s3 = running.aws("dynamodb"), running.aws("s3")
     if table not in dynamodb.list_tables()["TableNames"]:
         dynamodb.create_table(**table_definition(tickets, table))
     if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
@@ -55,7 +44,7 @@ def _export(running: RunningStack, request_id: str) -> zipfile.ZipFile:
     detail = _admin_get(running, f"/v1/admin/requests/{request_id}")
     key = detail["request"]["outcome"]["export"]["key"]
     bucket = running.info["physical"]["ExportBucket"]
-    body = _aws(running, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    body = running.aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return zipfile.ZipFile(io.BytesIO(body))
 
 
@@ -73,7 +62,7 @@ def test_access_and_delete_reach_a_table_and_prefix_made_outside_the_template(ru
     table, bucket = _existing_names(running)
     email = f"correspondent-{uuid.uuid4().hex[:8]}@example.org"
     ticket = f"T-{uuid.uuid4().hex[:8]}"
-    dynamodb, s3 = _aws(running, "dynamodb"), _aws(running, "s3")
+    dynamodb, s3 = running.aws("dynamodb"), running.aws("s3")
     dynamodb.put_item(
         TableName=table,
         Item={

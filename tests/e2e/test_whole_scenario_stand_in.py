@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
 import pytest
 import requests
 
@@ -57,27 +56,17 @@ def services_stack(tmp_path_factory: pytest.TempPathFactory, company: WebhookRec
     overrides = ["DataMapFile=datamap.services.yaml", f"BillingServiceUrl={company.url}"]
     with stand_in(folder, "--parameter-overrides", *overrides) as running:
         # The operator hands the service the keys the stack generated (Secrets Manager), as on AWS.
-        secret = _aws(running, "secretsmanager").get_secret_value(
+        secret = running.aws("secretsmanager").get_secret_value(
             SecretId=running.info["physical"]["BillingServiceSigningSecret"]
         )
         company.state.keys = KeyRing.from_secret_string(secret["SecretString"])
         yield running
 
 
-def _aws(running: RunningStack, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=running.info["endpoint_url"],
-        region_name=running.info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def _company_data(running: RunningStack, company: WebhookReceiver) -> None:
     """What the company's other systems hold about the person, written the way they write it."""
     parameters = running.info["parameters"]
-    _aws(running, "dynamodb").put_item(
+    running.aws("dynamodb").put_item(
         TableName=parameters["SupportTicketsTable"],
         Item={
             "ticket_id": {"S": TICKET_ID},
@@ -89,7 +78,7 @@ def _company_data(running: RunningStack, company: WebhookReceiver) -> None:
             "created_at": {"S": "2026-03-02T08:00:00+00:00"},
         },
     )
-    _aws(running, "s3").put_object(
+    running.aws("s3").put_object(
         Bucket=parameters["SupportAttachmentsBucket"],
         Key=f"attachments/{PERSON['email']}/{ATTACHMENT}",
         Body=b"the duplicate charge",
@@ -211,7 +200,7 @@ def test_an_access_then_a_delete_span_every_kind_of_store_and_the_processors(
 
     # the data is gone from every store
     parameters, physical = running.info["parameters"], running.info["physical"]
-    dynamodb, s3 = _aws(running, "dynamodb"), _aws(running, "s3")
+    dynamodb, s3 = running.aws("dynamodb"), running.aws("s3")
     accounts = dynamodb.get_item(TableName=physical["AccountsTable"], Key={"account_id": {"S": PERSON["account_id"]}})
     assert "Item" not in accounts
     ticket = dynamodb.get_item(TableName=parameters["SupportTicketsTable"], Key={"ticket_id": {"S": TICKET_ID}})

@@ -50,6 +50,18 @@ class RunningStack:
     def api(self) -> str:
         return str(self.info["api_url"])
 
+    def aws(self, service: str) -> Any:
+        """A boto3 client of this stand-in's AWS (moto on loopback), with the stand-in's fake keys."""
+        import boto3
+
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.info["endpoint_url"],
+            region_name=self.info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
         params = {"to": to} if to else {}
         reply = requests.get(f"{self.api}/_local/outbox", params=params, timeout=30)
