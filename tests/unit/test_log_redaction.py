@@ -38,6 +38,8 @@ def test_personal_data_is_redacted(text: str, expected: str):
         "request req-01JDQ2N8W4 policy 2025-11-30 epoch 1732800000000",
         "Root=1-5759e988-bd862e3fe1be46a994272793",
         "account acct-demo-00042 status 404",
+        '"correlation_id":"09171234567a4006a3cd49b3012fe3f5"',  # a uuid's hex that starts like a mobile
+        "token +639171234567abcdef",
     ],
 )
 def test_ids_and_timestamps_are_left_alone(text: str):

@@ -32,8 +32,9 @@ EMAIL_PATTERN = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 )
 # E.164 (+ and 8 to 15 digits, optionally grouped by spaces or dashes), and Philippine national
-# mobiles (09xx xxx xxxx). ISO timestamps ("+08:00") and our ids do not match.
-PHONE_PATTERN = re.compile(r"\+[1-9](?:[ -]?\d){7,14}(?!\d)|(?<![\w-])09\d{2}[ -]?\d{3}[ -]?\d{4}(?!\d)")
+# mobiles (09xx xxx xxxx), each ending where a word ends. ISO timestamps ("+08:00") and our ids do
+# not match, nor a hex id that happens to start with "09" and ten more digits.
+PHONE_PATTERN = re.compile(r"\+[1-9](?:[ -]?\d){7,14}(?!\w)|(?<![\w-])09\d{2}[ -]?\d{3}[ -]?\d{4}(?!\w)")
 
 
 def redact(text: str) -> str:
