@@ -20,15 +20,19 @@ def name_from_arn(value: str) -> str:
     return resource.removeprefix("table/").split("/", 1)[0]
 
 
-def physical_name(store: Store) -> str:
-    """The table (dynamodb) or bucket (s3) name the function was deployed with."""
-    variable = store.location.env
+def _required(store: Store, variable: str) -> str:
+    """A store's variable as the template set it; a clear StoreMisconfigured when it did not."""
     value = os.environ.get(variable, "").strip()
     if not value:
         raise StoreMisconfigured(
             store.name, f"{variable} is not set: run tools/datamap_wiring.py and deploy the template it wrote"
         )
-    return name_from_arn(value)
+    return value
+
+
+def physical_name(store: Store) -> str:
+    """The table (dynamodb) or bucket (s3) name the function was deployed with."""
+    return name_from_arn(_required(store, store.location.env))
 
 
 def service_endpoint(store: Store) -> str:
@@ -38,10 +42,4 @@ def service_endpoint(store: Store) -> str:
 
 def service_secret_id(store: Store) -> str:
     """The Secrets Manager id of a webhook store's signing keys (its `<env>_SECRET_ID`)."""
-    variable = store.service_location.secret_env
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        raise StoreMisconfigured(
-            store.name, f"{variable} is not set: run tools/datamap_wiring.py and deploy the template it wrote"
-        )
-    return value
+    return _required(store, store.service_location.secret_env)
