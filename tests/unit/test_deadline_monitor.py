@@ -187,3 +187,9 @@ def test_a_released_notice_is_due_again():
 )
 def test_the_scheduled_time_drives_the_run(event, expected):
     assert scheduled_time(event) == expected
+
+
+def test_every_notice_kind_is_counted_by_a_metric_of_the_scheduled_check():
+    from privacydesk.deadlines.entry.scheduled_check import METRIC_OF
+
+    assert set(METRIC_OF) == {kind.value for kind in NoticeKind}

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from privacydesk.change_notices.domain.notice_delivery import SendingContext
+    from privacydesk.email_intake.domain.email_intake import EmailPorts
     from privacydesk.fulfilment.domain.ports import FulfilmentServices
     from privacydesk.requests.domain.model import PrivacyRequest
     from privacydesk.requests.domain.outbox import OutboxItem, OutboxPorts
@@ -162,6 +163,16 @@ on_reload(fulfilment_services.cache_clear)
 
 
 # --- Scheduled and queue-driven functions: the ports each one's domain call takes ----------------
+
+
+def email_intake_ports() -> EmailPorts:
+    """Where email intake reads the raw message, looks up accounts and queues mail for review."""
+    from privacydesk.datamap.adapters.accounts import AccountDirectory
+    from privacydesk.email_intake.adapters.review_queue import ReviewRepository
+    from privacydesk.email_intake.domain.email_intake import EmailPorts
+    from privacydesk.kernel.object_store import S3ObjectStore
+
+    return EmailPorts(objects=S3ObjectStore(), accounts=AccountDirectory(), review=ReviewRepository())
 
 
 def deadline_check_ports() -> dict[str, Any]:

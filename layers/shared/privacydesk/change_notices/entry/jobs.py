@@ -1,32 +1,42 @@
 """Entry adapters of the significant-change emails: the fan-out (Policy.Published), the sender
 (recipient batches from the notice queue), SES's sending events, and the daily acceptance record.
-Each turns its event into one domain call with the ports the composition root builds."""
+Each turns its event into one domain call with the ports the composition root builds.
+
+Four functions share this module, so each entry imports its own domain when first called: a cold
+start's import stays at the libraries' floor (bench/cold_start.py) and pays for no other function's."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from privacydesk import bootstrap
-from privacydesk.change_notices.domain.model import DispatchRequest, RecipientBatch, SesSendingEvent
-from privacydesk.change_notices.domain.notice_acceptance import record_acceptances
-from privacydesk.change_notices.domain.notice_delivery import deliver_batch
-from privacydesk.change_notices.domain.notice_dispatch import dispatch
-from privacydesk.change_notices.domain.notice_feedback import apply_feedback
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.observability import logger, metrics
 
-# A failed batch is reported on its own (ReportBatchItemFailures); the queue's redrive policy moves
-# a persistent failure to its DLQ.
-_sender_batches = BatchProcessor(event_type=EventType.SQS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@cache
+def _sender_batches() -> BatchProcessor:
+    """Powertools' batch processor, built on first use (its import is heavy: asyncio and every event
+    class). A failed batch is reported on its own (ReportBatchItemFailures); the queue's redrive
+    policy moves a persistent failure to its DLQ."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS)
 
 
 def dispatch_published_version(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    from privacydesk.change_notices.domain.model import DispatchRequest
+    from privacydesk.change_notices.domain.notice_dispatch import dispatch
+
     request = DispatchRequest.model_validate(event.detail)
     outcome = dispatch(
         request.version,
@@ -50,6 +60,11 @@ def dispatch_published_version(event: EventBridgeEvent, context: LambdaContext) 
 
 
 def send_recipient_batches(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    from privacydesk.change_notices.domain.model import RecipientBatch
+    from privacydesk.change_notices.domain.notice_delivery import deliver_batch
+
     sending = bootstrap.notice_sending(seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
 
     def send(record: SQSRecord) -> None:
@@ -58,10 +73,14 @@ def send_recipient_batches(event: dict[str, Any], context: LambdaContext) -> dic
         for outcome, count in report.outcomes.items():
             metrics.add_metric(name=f"Notices_{outcome}", unit=MetricUnit.Count, value=count)
 
-    return dict(process_partial_response(event=event, record_handler=send, processor=_sender_batches, context=context))
+    processor = _sender_batches()
+    return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))
 
 
 def record_sending_event(event: EventBridgeEvent) -> dict[str, Any]:
+    from privacydesk.change_notices.domain.model import SesSendingEvent
+    from privacydesk.change_notices.domain.notice_feedback import apply_feedback
+
     ses_event = SesSendingEvent.model_validate(event.detail)
     outcome = apply_feedback(ses_event, now=utc_now(), **bootstrap.ses_feedback_ports())
     summary = {
@@ -77,6 +96,8 @@ def record_sending_event(event: EventBridgeEvent) -> dict[str, Any]:
 
 
 def record_daily_acceptances() -> dict[str, Any]:
+    from privacydesk.change_notices.domain.notice_acceptance import record_acceptances
+
     reports = record_acceptances(utc_now(), **bootstrap.acceptance_ports())
     for report in reports:
         logger.info("acceptance recorded", extra={"version": report.version, "accepted_now": report.accepted_now})

@@ -8,30 +8,34 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from privacydesk.bootstrap import deadline_check_ports
-from privacydesk.deadlines.domain import deadline_checks
-from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.observability import logger, metrics
-from privacydesk.kernel.settings import get_settings
-from privacydesk.processors.entry.overdue import check_processor_notices
-from privacydesk.requests.domain.deadline_monitor import NoticeKind, scheduled_time
 
+# NoticeKind's value -> the metric that counts it
 METRIC_OF = {
-    NoticeKind.ACKNOWLEDGE_WARNING: "DeadlineWarnings",
-    NoticeKind.RESPOND_WARNING: "DeadlineWarnings",
-    NoticeKind.ACKNOWLEDGE_BREACH: "DeadlineBreaches",
-    NoticeKind.RESPOND_BREACH: "DeadlineBreaches",
-    NoticeKind.VERIFICATION_REMINDER: "VerificationReminders",
-    NoticeKind.EXPIRY: "RequestsExpired",
+    "acknowledge_warning": "DeadlineWarnings",
+    "respond_warning": "DeadlineWarnings",
+    "acknowledge_breach": "DeadlineBreaches",
+    "respond_breach": "DeadlineBreaches",
+    "verification_reminder": "VerificationReminders",
+    "expiry": "RequestsExpired",
 }
 
 
 def check_deadlines(event: dict[str, Any]) -> dict[str, Any]:
+    # The monitor's domain and stores load with its first tick, not at init: a cold start's import
+    # stays at the libraries' floor (bench/cold_start.py), and the first tick pays for what it uses.
+    from privacydesk.bootstrap import deadline_check_ports
+    from privacydesk.deadlines.domain import deadline_checks
+    from privacydesk.kernel.clock import utc_now
+    from privacydesk.kernel.settings import get_settings
+    from privacydesk.processors.entry.overdue import check_processor_notices
+    from privacydesk.requests.domain.deadline_monitor import NoticeKind, scheduled_time
+
     now = scheduled_time(event) or utc_now()
     run = deadline_checks.run(now, **deadline_check_ports())
     counts = dict.fromkeys(METRIC_OF.values(), 0)
     for kind, request_ids in run.sent.items():
-        counts[METRIC_OF[NoticeKind(kind)]] += len(request_ids)
+        counts[METRIC_OF[NoticeKind(kind).value]] += len(request_ids)
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="OverdueRequests", unit=MetricUnit.Count, value=run.overdue)

@@ -15,13 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from privacydesk.bootstrap import fresh_services
-from privacydesk.datamap.adapters.accounts import AccountDirectory
-from privacydesk.email_intake.adapters.review_queue import ReviewRepository
-from privacydesk.email_intake.domain.email_intake import EmailPorts, InboundMail, intake_email
+from privacydesk.bootstrap import email_intake_ports, fresh_services
 from privacydesk.email_intake.domain.email_trust import Verdicts
 from privacydesk.kernel.clock import utc_now
-from privacydesk.kernel.object_store import S3ObjectStore
 from privacydesk.kernel.observability import logger, metrics
 from privacydesk.kernel.settings import get_settings, on_reload
 
@@ -29,30 +25,35 @@ IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than Lambda's async retries (6 hou
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
 
-def inbound_of(record: dict[str, Any]) -> InboundMail | None:
-    """The message an SES receiving record names, or None when the record is not one."""
+def inbound_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The message an SES receiving record names (as the idempotency layer keys it), or None when
+    the record is not one."""
     ses = record.get("ses") if isinstance(record, dict) else None
     mail = ses.get("mail") if isinstance(ses, dict) else None
     receipt = ses.get("receipt") if isinstance(ses, dict) else None
     message_id = mail.get("messageId") if isinstance(mail, dict) else None
     if not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id):
         return None
-    return InboundMail(
-        message_id=message_id,
-        bucket=get_settings().inbound_bucket,
-        verdicts=Verdicts.of(receipt if isinstance(receipt, dict) else {}),
-    )
+    verdicts = Verdicts.of(receipt if isinstance(receipt, dict) else {})
+    return {
+        "message_id": message_id,
+        "bucket": get_settings().inbound_bucket,
+        "verdicts": {**verdicts.as_dict(), "dmarc_policy": verdicts.dmarc_policy},
+    }
 
 
 def _process(message: dict[str, Any]) -> dict[str, Any]:
-    services = fresh_services()
+    # The intake's domain loads with the first message, not at init: a cold start's import stays
+    # at the libraries' floor (bench/cold_start.py), and its first message pays for what it uses.
+    from privacydesk.email_intake.domain.email_intake import InboundMail, intake_email
+
     mail = InboundMail(
         message_id=message["message_id"],
         bucket=message["bucket"],
         verdicts=Verdicts(**message["verdicts"]),
     )
-    ports = EmailPorts(objects=S3ObjectStore(), accounts=AccountDirectory(), review=ReviewRepository())
-    return {"message_id": mail.message_id, **intake_email(mail, now=utc_now(), services=services, ports=ports)}
+    outcome = intake_email(mail, now=utc_now(), services=fresh_services(), ports=email_intake_ports())
+    return {"message_id": mail.message_id, **outcome}
 
 
 @cache
@@ -84,15 +85,12 @@ def intake_records(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
     records = event.get("Records") if isinstance(event, dict) else None
     results: list[dict[str, Any]] = []
     for record in records if isinstance(records, list) else []:
-        mail = inbound_of(record)
-        if mail is None:
+        message = inbound_of(record)
+        if message is None:
             logger.warning("not an SES receiving record; rejected")
             results.append({"outcome": "rejected", "reason": "not_an_ses_record"})
             continue
-        verdicts = {**mail.verdicts.as_dict(), "dmarc_policy": mail.verdicts.dmarc_policy}
-        results.append(
-            process_once(message={"message_id": mail.message_id, "bucket": mail.bucket, "verdicts": verdicts})
-        )
+        results.append(process_once(message=message))
     for result in results:
         # EmailIntakeRequest / EmailIntakeReview / EmailIntakeRejected: what the DPO's alarms watch.
         metrics.add_metric(name=f"EmailIntake{str(result['outcome']).title()}", unit=MetricUnit.Count, value=1)

@@ -6,19 +6,21 @@ A message that cannot be parsed raises, so after its retries it rests in the DLQ
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict, Field
 
 from privacydesk.bootstrap import fresh_fulfilment_services
-from privacydesk.fulfilment.domain.fulfilment import fulfil
 from privacydesk.kernel.base_model import Model
 from privacydesk.kernel.clock import utc_now
 from privacydesk.kernel.events import SOURCE
 from privacydesk.kernel.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class _RequestDetail(Model):
@@ -34,6 +36,10 @@ class _Envelope(Model):
 
 
 def handle_message(body: str, *, attempt: int) -> dict[str, Any]:
+    # Fulfilment's domain loads with the first message, not at init: a cold start's import stays at
+    # the libraries' floor (bench/cold_start.py), and the first message pays for what it uses.
+    from privacydesk.fulfilment.domain.fulfilment import fulfil
+
     envelope = _Envelope.model_validate_json(body)
     if envelope.source != SOURCE:
         raise ValueError(f"unexpected event source {envelope.source!r}")
@@ -51,8 +57,14 @@ def handle_message(body: str, *, attempt: int) -> dict[str, Any]:
     }
 
 
-# Failed records are reported, never raised: Lambda then retries exactly those, even when all failed.
-_batches = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+@cache
+def _batches() -> BatchProcessor:
+    """Powertools' batch processor, built on first use (its import is heavy: asyncio and every event
+    class). Failed records are reported, never raised: Lambda then retries exactly those, even when
+    all failed."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _record(record: SQSRecord) -> dict[str, Any]:
@@ -60,4 +72,6 @@ def _record(record: SQSRecord) -> dict[str, Any]:
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(process_partial_response(event=event, record_handler=_record, processor=_batches, context=context))
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    return dict(process_partial_response(event=event, record_handler=_record, processor=_batches(), context=context))
