@@ -95,6 +95,13 @@ def table_stream_parameters(dynamodb: Any, parameters: Mapping[str, Any]) -> dic
     return streams
 
 
+def with_table_streams(dynamodb: Any, overrides: Mapping[str, str]) -> dict[str, str]:
+    """The stack's parameter overrides plus each existing table's stream ARN (the tables made first,
+    under the stack's values of their parameters); an explicit override wins."""
+    given = {**sam_template.parameter_defaults(), **overrides}
+    return {**table_stream_parameters(dynamodb, given), **overrides}
+
+
 def create_existing_stores() -> dict[str, str]:
     """Create every `parameter` store of the data map under its parameter's default name, if absent,
     wherever the seed writes. Returns store name -> table or bucket name."""

@@ -149,10 +149,9 @@ def provision(
     overrides = dict(parameter_overrides or {})
     # The stand-in plays the operator of the company's existing tables: made before the stack, each
     # one's stream ARN is passed as its <parameter>StreamArn, as on AWS (an explicit override wins).
-    from local.existing_stores import table_stream_parameters
+    from local.existing_stores import with_table_streams
 
-    given = {**sam_template.parameter_defaults(), **overrides}
-    overrides = {**table_stream_parameters(client("dynamodb"), given), **overrides}
+    overrides = with_table_streams(client("dynamodb"), overrides)
     parameters = {**sam_template.parameter_defaults(), **overrides}
     cloudformation.create_stack(
         StackName=STACK_NAME,

@@ -283,3 +283,15 @@ def test_a_ttl_deletion_on_the_existing_table_ends_in_an_audit_record_with_ids_o
     )
     assert f"ticket_id={ticket}" in stored
     assert email not in stored, "ids only, never the old image's personal fields"
+
+
+def test_the_stand_in_passes_each_existing_tables_stream_unless_an_override_says_otherwise(stack: Harness):
+    from local.existing_stores import with_table_streams
+
+    dynamodb = boto3.client("dynamodb")
+    _, stream_arn = _tickets_stream(stack)
+    assert with_table_streams(dynamodb, {})["SupportTicketsTableStreamArn"] == stream_arn
+    assert with_table_streams(dynamodb, {"SupportTicketsTableStreamArn": ""})["SupportTicketsTableStreamArn"] == ""
+    elsewhere = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets-elsewhere"  # a table named by ARN
+    passed = with_table_streams(dynamodb, {"SupportTicketsTable": elsewhere})["SupportTicketsTableStreamArn"]
+    assert passed == dynamodb.describe_table(TableName="tickets-elsewhere")["Table"]["LatestStreamArn"]
