@@ -7,7 +7,7 @@ store on AWS. A table is made the way the README's "Adding a store" asks of an e
 key and lookup indexes as the data map says, the sparse by_expiry index, TTL on `expires_at`, and a
 stream with old images.
 
-The tables are made before the stack (`table_stream_parameters`, called by local/provision.py), so
+The tables are made before the stack (`with_table_streams`, called by local/provision.py), so
 that the stand-in can pass each one's stream ARN as its `<parameter>StreamArn`, as an operator does on
 AWS: its TTL deletions then reach the TTL accounting function like a created table's.
 """
