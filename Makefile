@@ -30,7 +30,7 @@ help:
 	@echo "make build   - sam build (ARCH=x86_64 for sam local invoke on an x86_64 machine)"
 	@echo "make sam-image - Docker engine + the Lambda python3.12 base image, built locally"
 	@echo "make sam-env - .local/sam-env.json: sam local invoke against the running stand-in"
-	@echo "make datamap-wiring - rewrite template.yaml's data-map blocks (variables, parameters, grants)"
+	@echo "make datamap-wiring - rewrite template.yaml's data-map blocks (variables, parameters, grants, TTL streams)"
 	@echo "make bench   - run bench/ and write BENCHMARKS.md (+ BENCHMARKS.png)"
 	@echo "make audit   - checkov, cfn-lint serverless rules, bandit, pip-audit, schemathesis (make fuzz)"
 
@@ -80,7 +80,7 @@ invoke: venv
 tick: venv
 	$(PY) -m local.tick
 
-# After a change to data/datamap.yaml: the template's variables, parameters and IAM grants per store.
+# After a change to data/datamap.yaml: the template's variables, parameters, IAM grants and TTL streams per store.
 datamap-wiring: venv
 	$(PY) -m tools.datamap_wiring
 

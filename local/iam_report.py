@@ -22,6 +22,8 @@ JUSTIFIED: dict[str, str] = {
     "*:*SQSPolicy/*": "the stream event source's on-failure destination, written by the Lambda service",
     "*:*/UseDataKey": "SSE-KMS: DynamoDB, S3 and SQS use the key on the caller's behalf; no direct KMS call",
     "RetentionTtlAccountingFunction:*/ReadStreamsAndDlq": "SSE-KMS on the streams and DLQ (Lambda service)",
+    "RetentionTtlAccountingFunction:*StreamGrant/*": "an existing table's TTL stream mapping: the Lambda service "
+    "reads the stream and dead-letters its failures with the function's role",
     "RequestOutboxFunction:*/KeepFailedRecords": "the stream event source's on-failure destination (Lambda service)",
     "RetentionSweepFunction:*/ContinueWhenOutOfTime": "self-invocation only when a sweep runs out of time; "
     "a handler run under test finishes within its time",

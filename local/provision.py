@@ -91,13 +91,15 @@ def unprovisioned_stack(template: Path = sam_template.TEMPLATE_PATH) -> LocalSta
 def translated_template(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The SAM template as CloudFormation, with code locations pointing at a local artifact.
 
-    Function events are left out: the stand-in delivers them itself (see local/dispatcher.py),
-    because moto would otherwise try to run Lambda in Docker.
+    Function events and event source mappings are left out: the stand-in delivers them itself (see
+    local/dispatcher.py, local/streams.py), because moto would otherwise try to run Lambda in Docker.
     """
     template = copy.deepcopy(sam_template.load())
-    for resource in template["Resources"].values():
+    for logical_id, resource in list(template["Resources"].items()):
         props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::Serverless::Function":
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            del template["Resources"][logical_id]
+        elif resource["Type"] == "AWS::Serverless::Function":
             props["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/code.zip"
             props.pop("Events", None)
         elif resource["Type"] == "AWS::Serverless::LayerVersion":
@@ -145,6 +147,11 @@ def provision(
 
     cloudformation = client("cloudformation")
     overrides = dict(parameter_overrides or {})
+    # The stand-in plays the operator of the company's existing tables: made before the stack, each
+    # one's stream ARN is passed as its <parameter>StreamArn, as on AWS (an explicit override wins).
+    from local.existing_stores import with_table_streams
+
+    overrides = with_table_streams(client("dynamodb"), overrides)
     parameters = {**sam_template.parameter_defaults(), **overrides}
     cloudformation.create_stack(
         StackName=STACK_NAME,

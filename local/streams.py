@@ -1,6 +1,8 @@
 """DynamoDB stream event sources, delivered the way Lambda's stream poller does.
 
-For each `Type: DynamoDB` event of a function in template.yaml: read the table's stream from
+For each `Type: DynamoDB` event of a function in template.yaml, and each DynamoDB
+`AWS::Lambda::EventSourceMapping` the stack creates (its Condition holds: an existing table's stream
+whose ARN was given as a parameter): read the table's stream from
 TRIM_HORIZON, keep the records its FilterCriteria match (eventName patterns), and invoke the
 function with batches of at most BatchSize records shaped like Lambda's DynamoDB event. A batch
 that fails (the handler raises, or reports `batchItemFailures`) is retried from its first failed
@@ -71,22 +73,35 @@ class StreamDelivery:
         resolver = stack.resolver()
         for spec in sam_template.functions().values():
             for event in spec.events:
-                if event.type != "DynamoDB":
-                    continue
-                props = event.properties
-                on_failure = (props.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
-                self.sources.append(
-                    StreamSource(
-                        function=spec.logical_id,
-                        stream_arn=str(resolver.resolve(props["Stream"])),
-                        batch_size=int(props.get("BatchSize", 100)),
-                        max_retries=int(props.get("MaximumRetryAttempts", 3)),
-                        patterns=[
-                            json.loads(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters", [])
-                        ],
-                        on_failure_queue=self._queue_url(str(resolver.resolve(on_failure))) if on_failure else None,
-                    )
-                )
+                if event.type == "DynamoDB":
+                    props = event.properties
+                    self.sources.append(self._source(spec.logical_id, resolver.resolve(props["Stream"]), props))
+        for logical_id, resource in sam_template.load()["Resources"].items():
+            if resource["Type"] != "AWS::Lambda::EventSourceMapping":
+                continue
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue  # not created with these parameters (an existing table whose stream ARN is not given)
+            props = resource["Properties"]
+            source_arn = str(resolver.resolve(props["EventSourceArn"]))
+            if ":dynamodb:" not in source_arn:
+                continue  # only DynamoDB streams are delivered here
+            function = props["FunctionName"]
+            if not (isinstance(function, dict) and set(function) == {"Ref"}):
+                raise ValueError(f"{logical_id}: the stand-in needs FunctionName as a Ref to a template function")
+            self.sources.append(self._source(function["Ref"], source_arn, props))
+
+    def _source(self, function: str, stream_arn: str, props: dict[str, Any]) -> StreamSource:
+        """A SAM DynamoDB event's properties and a mapping's share these names (Stream vs EventSourceArn apart)."""
+        resolver = self.stack.resolver()
+        on_failure = (props.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+        return StreamSource(
+            function=function,
+            stream_arn=str(stream_arn),
+            batch_size=int(props.get("BatchSize", 100)),
+            max_retries=int(props.get("MaximumRetryAttempts", 3)),
+            patterns=[json.loads(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters", [])],
+            on_failure_queue=self._queue_url(str(resolver.resolve(on_failure))) if on_failure else None,
+        )
 
     def _queue_url(self, queue_arn: str) -> str:
         url: str = self.sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]

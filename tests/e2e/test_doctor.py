@@ -75,6 +75,12 @@ def test_the_verified_sender_and_the_dpo_subscription_pass(stack_file, capsys):
     assert findings["dpo-alarm-subscription"]["status"] == "ok"
 
 
+def test_the_stand_ins_existing_tickets_table_streams_its_ttl_deletions_to_the_accounting_function(stack_file, capsys):
+    # The stand-in made the table outside the template, with a stream, and passed its ARN as a parameter.
+    _, findings = _doctor(stack_file, capsys)
+    assert findings["ttl-streams"]["status"] == "ok", findings["ttl-streams"]
+
+
 def test_an_unverified_sender_is_named_with_the_command_that_verifies_it(stack_file, capsys):
     sesv2 = _aws(stack_file, "sesv2")
     sesv2.delete_email_identity(EmailIdentity="example.com")
@@ -198,5 +204,6 @@ def test_a_deployed_stack_is_found_through_cloudformation_by_its_name(stack_file
     findings = {finding["check"]: finding for finding in report["findings"]}
     assert report["stack"] == "privacydesk-local"
     assert findings["receipt-rule-set"]["status"] == "ok"
+    assert findings["ttl-streams"]["status"] == "ok", "the stream ARN is a parameter of the deployed stack"
     assert findings["dpo-alarm-subscription"]["status"] == "ok"
     assert code == 1  # the example.com parameters

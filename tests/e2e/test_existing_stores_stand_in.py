@@ -88,3 +88,12 @@ def test_access_and_delete_reach_a_table_and_prefix_made_outside_the_template(ru
     versions = s3.list_object_versions(Bucket=bucket, Prefix=f"attachments/{email}/")
     assert versions.get("Versions", []) + versions.get("DeleteMarkers", []) == []
     assert "deleted or anonymized" in _completion_email(running, email)["text"]
+
+
+def test_the_existing_tables_stream_is_passed_to_the_stack_so_its_ttl_deletions_are_audited(running: RunningStack):
+    """`make run` made the tickets table before the stack, with a stream, and passed its ARN as the
+    parameter an operator passes on AWS: its stream is then read by the TTL accounting function."""
+    table, _ = _existing_names(running)
+    description = running.aws("dynamodb").describe_table(TableName=table)["Table"]
+    assert description["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert running.info["parameters"]["SupportTicketsTableStreamArn"] == description["LatestStreamArn"]

@@ -173,3 +173,125 @@ def test_a_missing_lookup_index_is_reported_at_first_use_by_name(stack: Harness,
 
     assert error.value.store == "support_tickets"
     assert error.value.detail == f"table {table}: the email lookup's index by_email does not exist"
+
+
+# ------------------------------------------------------------------ TTL deletions of an existing table
+TTL_FUNCTION = "RetentionTtlAccountingFunction"
+TTL_PATTERN = {
+    "eventName": ["REMOVE"],
+    "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
+}
+
+
+def _tickets_stream(stack: Harness) -> tuple[str, str]:
+    """The existing tickets table (the stack's parameter) and its stream's ARN, as DynamoDB reports it."""
+    from privacydesk.datamap.adapters.locations import name_from_arn
+
+    table = name_from_arn(str(stack.stack.parameters["SupportTicketsTable"]))
+    return table, boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+
+
+class _TtlMarkedStream:
+    """moto's streams hold no TTL deletions (it never applies TTL): this client marks the REMOVE records
+    of `ticket_ids` as DynamoDB's TTL service marks its own (userIdentity), so the stand-in reads them
+    exactly as it would a real TTL deletion. Every other call goes to moto unchanged."""
+
+    def __init__(self, client: Any, ticket_ids: set[str]) -> None:
+        self._client, self._ticket_ids = client, ticket_ids
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_records(self, **params: Any) -> Any:
+        reply = self._client.get_records(**params)
+        for record in reply.get("Records", []):
+            ticket = record["dynamodb"].get("Keys", {}).get("ticket_id", {}).get("S")
+            if record["eventName"] == "REMOVE" and ticket in self._ticket_ids:
+                record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+        return reply
+
+
+def _tickets_delivery(stack: Harness, invoke: Any, ttl_deleted: frozenset[str] = frozenset()) -> Any:
+    """The stand-in's stream delivery of the tickets table alone (local/streams.py, from TRIM_HORIZON)."""
+    from local.streams import StreamDelivery
+
+    _, stream_arn = _tickets_stream(stack)
+    delivery = StreamDelivery(stack.stack, invoke)
+    delivery.sources = [source for source in delivery.sources if source.stream_arn == stream_arn]
+    delivery.streams = _TtlMarkedStream(delivery.streams, set(ttl_deleted))
+    return delivery
+
+
+def _removes_on_the_stream(stream_arn: str) -> set[str]:
+    """The ticket ids of every REMOVE record on the stream, read straight from DynamoDB Streams."""
+    from botocore.config import Config
+
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    return {r["dynamodb"]["Keys"]["ticket_id"]["S"] for r in records if r["eventName"] == "REMOVE"}
+
+
+def test_the_existing_tables_stream_is_passed_as_its_parameter_and_bound_to_ttl_accounting(stack: Harness):
+    _, stream_arn = _tickets_stream(stack)
+    assert stack.stack.parameters["SupportTicketsTableStreamArn"] == stream_arn, "as an operator passes it"
+    (source,) = _tickets_delivery(stack, stack.runner.invoke).sources
+    assert source.function == TTL_FUNCTION
+    assert source.patterns == [TTL_PATTERN]
+    assert source.on_failure_queue == stack.physical("RetentionDeadLetterQueue")
+    assert (source.batch_size, source.max_retries) == (100, 5)
+
+
+def test_a_users_delete_on_the_existing_table_is_not_delivered_as_a_ttl_deletion(stack: Harness):
+    table, stream_arn = _tickets_stream(stack)
+    ticket = _ticket(table, unique_email("ticket-deleted"))
+    boto3.client("dynamodb").delete_item(TableName=table, Key={"ticket_id": {"S": ticket}})
+    assert ticket in _removes_on_the_stream(stream_arn), "the delete is on the stream"
+    delivered: list[Any] = []
+    delivery = _tickets_delivery(stack, lambda function, event: delivered.append(event))
+    for _ in range(3):
+        delivery.poll(TTL_FUNCTION)
+    assert delivered == [], "a REMOVE by a user is not TTL's: the filter drops it"
+
+
+def test_a_ttl_deletion_on_the_existing_table_ends_in_an_audit_record_with_ids_only(stack: Harness):
+    from privacydesk.audit.adapters.retention_audit import RetentionAuditRecord, ttl_deletions
+
+    table, _ = _tickets_stream(stack)
+    email = unique_email("ticket-expired")
+    ticket = _ticket(table, email, days_old=800)
+    boto3.client("dynamodb").delete_item(TableName=table, Key={"ticket_id": {"S": ticket}})  # as TTL deletes
+    stack.runner.activate(TTL_FUNCTION)
+    day = datetime.now(UTC).date()
+    before = ttl_deletions("support_tickets", day)
+    replies: list[Any] = []
+
+    def invoke(function: str, event: Any) -> Any:
+        replies.append(reply := stack.runner.invoke(function, event))
+        return reply
+
+    delivery = _tickets_delivery(stack, invoke, ttl_deleted=frozenset({ticket}))
+    for _ in range(3):
+        delivery.poll(TTL_FUNCTION)
+
+    assert replies == [{"ttl_deleted": {"support_tickets": 1}}]
+    stack.runner.activate(TTL_FUNCTION)
+    assert ttl_deletions("support_tickets", day) == before + 1
+    stored = json.dumps(
+        [r.attribute_values for r in RetentionAuditRecord.query(f"retention-ttl#support_tickets#{day}")], default=str
+    )
+    assert f"ticket_id={ticket}" in stored
+    assert email not in stored, "ids only, never the old image's personal fields"
+
+
+def test_the_stand_in_passes_each_existing_tables_stream_unless_an_override_says_otherwise(stack: Harness):
+    from local.existing_stores import with_table_streams
+
+    dynamodb = boto3.client("dynamodb")
+    _, stream_arn = _tickets_stream(stack)
+    assert with_table_streams(dynamodb, {})["SupportTicketsTableStreamArn"] == stream_arn
+    assert with_table_streams(dynamodb, {"SupportTicketsTableStreamArn": ""})["SupportTicketsTableStreamArn"] == ""
+    elsewhere = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets-elsewhere"  # a table named by ARN
+    passed = with_table_streams(dynamodb, {"SupportTicketsTable": elsewhere})["SupportTicketsTableStreamArn"]
+    assert passed == dynamodb.describe_table(TableName="tickets-elsewhere")["Table"]["LatestStreamArn"]

@@ -1,8 +1,10 @@
 """Adding a store is the data map: every store of it is wired in template.yaml (its table or bucket,
-its variable, its grants for fulfilment, retention and holds), and a store that is not fails here."""
+its variable, its grants for fulfilment, retention and holds, the stream of its TTL deletions), and a
+store that is not fails here."""
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -97,6 +99,106 @@ def test_every_table_the_template_creates_streams_its_ttl_deletions_to_the_accou
         if event["Type"] == "DynamoDB"
     ]
     assert {"Fn::GetAtt": [store.location.template_name, "StreamArn"]} in streams
+
+
+# ------------------------------------------------------------------ TTL streams, created or existing tables
+TTL_EVENTS = RESOURCES["RetentionTtlAccountingFunction"]["Properties"]["Events"]
+
+
+def _parsed(text: str) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    parsed: dict[str, Any] = yaml_parse(text)
+    return parsed
+
+
+def _existing_recordings() -> dict[str, Any]:
+    """The template rewired for a newcomer's existing table `call_recordings` (parameter CallRecordingsTable)."""
+    added = _with_store(table={"env": "CALL_RECORDINGS_TABLE", "parameter": "CallRecordingsTable"})
+    return _parsed(datamap_wiring.apply(TEXT, added))
+
+
+def test_an_existing_table_with_retention_gets_a_stream_parameter_condition_mapping_and_grant():
+    template = _existing_recordings()
+    parameter = template["Parameters"]["CallRecordingsTableStreamArn"]
+    assert parameter["Default"] == ""
+    assert "not audited" in parameter["Description"]
+    condition = template["Conditions"]["CallRecordingsTableStreamGiven"]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CallRecordingsTableStreamArn"}, ""]}]}
+    mapping = template["Resources"]["RetentionTtlAccountingFunctionCallRecordingsTtl"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Condition"] == "CallRecordingsTableStreamGiven"
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "RetentionTtlAccountingFunction"}
+    assert mapping["Properties"]["EventSourceArn"] == {"Ref": "CallRecordingsTableStreamArn"}
+    grant = template["Resources"]["CallRecordingsTableStreamGrant"]
+    assert grant["Condition"] == "CallRecordingsTableStreamGiven"
+    assert mapping["DependsOn"] == "CallRecordingsTableStreamGrant"
+    assert grant["Properties"]["Roles"] == [{"Ref": "RetentionTtlAccountingFunctionRole"}]
+    read, dead_letters = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(read["Action"]) == [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ]
+    assert read["Resource"] == [{"Ref": "CallRecordingsTableStreamArn"}], "exactly that stream, nothing else"
+    assert dead_letters == {
+        "Sid": "SendTtlStreamFailures",
+        "Effect": "Allow",
+        "Action": ["sqs:SendMessage"],
+        "Resource": [{"Fn::GetAtt": ["RetentionDeadLetterQueue", "Arn"]}],
+    }
+
+
+def test_an_existing_tables_mapping_has_the_settings_of_a_created_tables_ttl_event():
+    mapping = copy.deepcopy(RESOURCES["RetentionTtlAccountingFunctionSupportTicketsTtl"]["Properties"])
+    event = copy.deepcopy(TTL_EVENTS["AccountsTtl"]["Properties"])
+    assert mapping.pop("EventSourceArn") == {"Ref": "SupportTicketsTableStreamArn"}
+    assert event.pop("Stream") == {"Fn::GetAtt": ["AccountsTable", "StreamArn"]}
+    assert mapping.pop("FunctionName") == {"Ref": "RetentionTtlAccountingFunction"}
+    # SAM's event names the destination's type; a plain mapping infers it from the ARN
+    assert event["DestinationConfig"]["OnFailure"].pop("Type") == "SQS"
+    assert mapping == event
+
+
+def test_an_existing_tables_stream_is_read_only_when_its_arn_is_given():
+    assert not _resolver().condition("SupportTicketsTableStreamGiven"), "the default deploys no mapping"
+    stream = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets/stream/2026-12-01T00:00:00.000"
+    assert _resolver(SupportTicketsTableStreamArn=stream).condition("SupportTicketsTableStreamGiven")
+
+
+@pytest.mark.parametrize(
+    ("arn", "accepted"),
+    [
+        ("", True),
+        ("arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets/stream/2026-12-01T00:00:00.000", True),
+        ("arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets", False),  # the table's, not its stream's
+        ("tickets", False),
+    ],
+)
+def test_an_existing_tables_stream_parameter_takes_only_a_stream_arn(arn: str, accepted: bool):
+    pattern = TEMPLATE["Parameters"]["SupportTicketsTableStreamArn"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, arn)) is accepted
+
+
+def test_a_created_table_with_retention_gets_its_ttl_event_written_by_the_generator():
+    added = _with_store(table={"env": "CALL_RECORDINGS_TABLE", "resource": "CallRecordingsTable"})
+    event = _parsed(datamap_wiring.apply(TEXT, added))["Resources"]["RetentionTtlAccountingFunction"]
+    recordings = event["Properties"]["Events"]["CallRecordingsTtl"]
+    assert recordings["Properties"]["Stream"] == {"Fn::GetAtt": ["CallRecordingsTable", "StreamArn"]}
+    assert {**recordings["Properties"], "Stream": None} == {**TTL_EVENTS["AccountsTtl"]["Properties"], "Stream": None}
+
+
+@pytest.mark.parametrize("location", ["parameter", "resource"])
+def test_a_table_without_a_retention_period_gets_no_ttl_stream(location: str):
+    kept = {**DATAMAP.store("technical_events").retention.model_dump(), "period_days": None}
+    added = _with_store(table={"env": "CALL_RECORDINGS_TABLE", location: "CallRecordingsTable"}, retention=kept)
+    template = _parsed(datamap_wiring.apply(TEXT, added))
+    assert "CallRecordingsTableStreamArn" not in template["Parameters"]
+    assert "CallRecordingsTableStreamGiven" not in template.get("Conditions", {})
+    assert "RetentionTtlAccountingFunctionCallRecordingsTtl" not in template["Resources"]
+    assert "CallRecordingsTableStreamGrant" not in template["Resources"]
+    assert "CallRecordingsTtl" not in template["Resources"]["RetentionTtlAccountingFunction"]["Properties"]["Events"]
 
 
 def test_reference_models_read_the_variable_the_data_map_names(monkeypatch: pytest.MonkeyPatch):
@@ -305,7 +407,9 @@ def test_an_existing_stores_grants_are_the_same_whether_its_parameter_names_it_o
     policies = [
         resource["Properties"]["PolicyDocument"]
         for resource in RESOURCES.values()
-        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+        if resource["Type"] == "AWS::IAM::Policy"
+        and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+        and ("Condition" not in resource or by_name.condition(resource["Condition"]))  # created with these values
     ]
     named, given = resolve_deep(by_name, policies), resolve_deep(by_arn, policies)
     assert named == given

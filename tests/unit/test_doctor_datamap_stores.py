@@ -1,4 +1,5 @@
-"""`privacydesk doctor` names a data-map store that is missing or shaped unlike the data map."""
+"""`privacydesk doctor` names a data-map store that is missing or shaped unlike the data map, and an
+existing table whose TTL deletions do not reach the TTL accounting function."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from local.existing_stores import table_definition
 from privacydesk.datamap.domain.model import load_datamap
-from privacydesk.ops.doctor import StackFacts, check_datamap_stores
+from privacydesk.ops.doctor import StackFacts, check_datamap_stores, check_ttl_streams
 
 pytestmark = pytest.mark.unit
 
@@ -109,3 +110,47 @@ def test_a_webhook_store_whose_signing_secret_is_gone_is_named():
 
 def test_a_stack_with_the_default_data_map_is_not_asked_for_a_webhook_service():
     assert check_datamap_stores(_stack(_as_created(_names()))).status == "ok"
+
+
+# ------------------------------------------------------------- an existing table's TTL stream
+TICKETS_STREAM = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/company-support_tickets/stream/2026-12-01T00:00"
+
+
+def _streaming_stack(stream_parameter: str, view: str = "NEW_AND_OLD_IMAGES") -> StackFacts:
+    """A stack whose existing tickets table streams `view` images as TICKETS_STREAM."""
+    tables = _as_created(_names())
+    tables["company-support_tickets"].update(
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view}, LatestStreamArn=TICKETS_STREAM
+    )
+    stack = _stack(tables)
+    stack.parameters["SupportTicketsTableStreamArn"] = stream_parameter
+    return stack
+
+
+def test_an_existing_table_whose_stream_is_given_passes():
+    finding = check_ttl_streams(_streaming_stack(TICKETS_STREAM))
+    assert finding.status == "ok", finding.detail
+
+
+def test_an_existing_table_without_its_stream_arn_is_named_with_how_to_pass_it():
+    finding = check_ttl_streams(_streaming_stack(""))
+    assert finding.status == "action"
+    assert finding.detail == (
+        "support_tickets: SupportTicketsTableStreamArn is empty, so its TTL deletions are not audited"
+    )
+    assert "--parameter-overrides SupportTicketsTableStreamArn=" in finding.action
+    assert "list-streams" in finding.action
+
+
+def test_an_existing_tables_stream_without_old_images_is_named():
+    finding = check_ttl_streams(_streaming_stack(TICKETS_STREAM, view="KEYS_ONLY"))
+    assert finding.detail == (
+        "support_tickets: table company-support_tickets has no stream with old images (its stream: KEYS_ONLY)"
+    )
+
+
+def test_a_stream_arn_that_is_not_the_tables_current_stream_is_named():
+    finding = check_ttl_streams(_streaming_stack(TICKETS_STREAM.replace("2026-12-01", "2025-01-01")))
+    assert finding.detail == (
+        "support_tickets: SupportTicketsTableStreamArn is not the current stream of table company-support_tickets"
+    )

@@ -309,6 +309,54 @@ def check_datamap_stores(stack: StackFacts) -> Finding:
     )
 
 
+def _stream_problem(stack: StackFacts, store: Store) -> str | None:
+    """What keeps an existing table's TTL deletions from the TTL accounting function, or None."""
+    from privacydesk.datamap.adapters.locations import name_from_arn
+
+    location = store.location
+    given = str(stack.parameters.get(location.stream_parameter) or "")
+    if not given:
+        return f"{store.name}: {location.stream_parameter} is empty, so its TTL deletions are not audited"
+    name = name_from_arn(str(stack.parameters.get(location.parameter or "") or ""))
+    try:
+        describe = partial(stack.client("dynamodb").describe_table, TableName=name)
+        table = _call("DescribeTable", describe, ["ResourceNotFoundException"])["Table"]
+    except ClientError:
+        return None  # no table at all: datamap-stores says so
+    view = (table.get("StreamSpecification") or {}).get("StreamViewType")
+    if view not in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        return f"{store.name}: table {name} has no stream with old images (its stream: {view or 'none'})"
+    if table.get("LatestStreamArn") != given:
+        return f"{store.name}: {location.stream_parameter} is not the current stream of table {name}"
+    return None
+
+
+def check_ttl_streams(stack: StackFacts) -> Finding:
+    """Every existing table with a retention period streams its TTL deletions to the TTL accounting
+    function (its `<parameter>StreamArn` is its current stream, with old images); a table the stack
+    creates is wired by the template itself."""
+    from privacydesk.datamap.domain.model import DEFAULT_DATAMAP, load_datamap_file
+
+    datamap = load_datamap_file(str(stack.parameters.get("DataMapFile") or DEFAULT_DATAMAP))
+    existing = [s for s in datamap.stores if s.audits_ttl and s.location.existing]
+    problems = [p for p in (_stream_problem(stack, store) for store in existing) if p]
+    if problems:
+        names = " ".join(f"{s.location.stream_parameter}=<its stream ARN>" for s in existing)
+        return Finding(
+            "ttl-streams",
+            "action",
+            "; ".join(problems),
+            "give the table a stream (NEW_AND_OLD_IMAGES or OLD_IMAGE), find its ARN with "
+            "`aws dynamodbstreams list-streams --table-name <table>`, then "
+            f"sam deploy --parameter-overrides {names}",
+        )
+    return Finding(
+        "ttl-streams",
+        "ok",
+        f"{len(existing)} existing table(s) stream their TTL deletions to the TTL accounting function",
+    )
+
+
 CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_sender_identity,
     check_receipt_rule_set,
@@ -318,6 +366,7 @@ CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_parameters,
     check_concurrency_quota,
     check_datamap_stores,
+    check_ttl_streams,
 )
 CHECK_NAMES = (
     "sender-identity",
@@ -328,6 +377,7 @@ CHECK_NAMES = (
     "parameters",
     "concurrency-quota",
     "datamap-stores",
+    "ttl-streams",
 )
 
 

@@ -137,6 +137,12 @@ class Location(_Strict):
         """The logical id or parameter whose `Ref` is the table or bucket name."""
         return self.resource or self.parameter or ""
 
+    @property
+    def stream_parameter(self) -> str:
+        """An existing table's parameter for its stream ARN (its TTL deletions are audited from that
+        stream; empty: not audited). A table the template creates has its stream as an attribute."""
+        return f"{self.parameter}StreamArn" if self.parameter else ""
+
 
 class ServiceLocation(_Strict):
     """Where a webhook store's service is and which secret holds its signing keys. tools/datamap_wiring.py
@@ -311,6 +317,12 @@ class Store(_Strict):
         if self.service is None:
             raise ValueError(f"{self.name} is not a webhook store")
         return self.service
+
+    @property
+    def audits_ttl(self) -> bool:
+        """A table whose items DynamoDB TTL deletes (it has a retention period), so the TTL accounting
+        function reads its stream."""
+        return self.kind == "dynamodb" and self.retention.period_days is not None
 
     @property
     def anonymizes(self) -> bool:
