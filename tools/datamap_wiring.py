@@ -60,12 +60,10 @@ TTL_DEAD_LETTERS = "RetentionDeadLetterQueue"
 TTL_FILTER = (
     '{"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}'
 )
-STREAM_READ_ACTIONS = [
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
-]
+STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+# ListStreams names no stream: IAM matches it against the table's streams (`table/<name>/stream/*`),
+# as AWS's own stream-reader policies grant it.
+STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"]
 
 
 def is_arn_condition(location: Location) -> str:
@@ -305,6 +303,12 @@ def render_ttl_events(datamaps: Shipped, indent: str = "        ") -> list[str]:
     return lines
 
 
+def table_streams(location: Location) -> str:
+    """Every stream of the table whose stream ARN the parameter holds (`<table ARN>/stream/*`)."""
+    parameter = location.stream_parameter
+    return f'!Join ["", [!Select [0, !Split ["/stream/", !Ref {parameter}]], "/stream/*"]]'
+
+
 def render_streams(datamaps: Shipped) -> list[str]:
     """Per existing table with a retention period: when its stream ARN is given, an event source mapping
     to the TTL accounting function (as its SAM events are) and the grant its poller needs."""
@@ -336,6 +340,7 @@ def render_streams(datamaps: Shipped) -> list[str]:
             '        Version: "2012-10-17"',
             "        Statement:",
             *_statement("ReadTtlStream", STREAM_READ_ACTIONS, [f"!Ref {location.stream_parameter}"]),
+            *_statement("ListTtlStreams", STREAM_LIST_ACTIONS, [table_streams(location)]),
             # SAM grants this only with a DynamoDB event of its own: the mapping must not depend on one
             *_statement("SendTtlStreamFailures", ["sqs:SendMessage"], [f"!GetAtt {TTL_DEAD_LETTERS}.Arn"]),
             "",

@@ -134,14 +134,16 @@ def test_an_existing_table_with_retention_gets_a_stream_parameter_condition_mapp
     assert grant["Condition"] == "CallRecordingsTableStreamGiven"
     assert mapping["DependsOn"] == "CallRecordingsTableStreamGrant"
     assert grant["Properties"]["Roles"] == [{"Ref": "RetentionTtlAccountingFunctionRole"}]
-    read, dead_letters = grant["Properties"]["PolicyDocument"]["Statement"]
-    assert sorted(read["Action"]) == [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-    ]
+    read, listing, dead_letters = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(read["Action"]) == ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
     assert read["Resource"] == [{"Ref": "CallRecordingsTableStreamArn"}], "exactly that stream, nothing else"
+    assert listing["Action"] == ["dynamodb:ListStreams"]
+    stream = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/recordings/stream/2026-12-02T00:00:00.000"
+    resolver = sam_template.Resolver({}, {}, {"CallRecordingsTableStreamArn": stream}, "ap-southeast-1", "123456789012")
+    (table_streams,) = listing["Resource"]
+    assert (
+        resolver.resolve(table_streams) == "arn:aws:dynamodb:ap-southeast-1:123456789012:table/recordings/stream/*"
+    ), "ListStreams names no stream: it is granted on that table's streams only"
     assert dead_letters == {
         "Sid": "SendTtlStreamFailures",
         "Effect": "Allow",
