@@ -5,9 +5,10 @@ PutItem against the same server, measured the same way in the same run.
 This is what a caller waits for on a cold start beyond Lambda's own init: our imports, the first
 router, the settings check, the first clients and the first reads. The two APIs, and the two functions
 whose domain loads with their first event rather than at init (the deadline monitor's hourly tick and
-email intake's first message): cold_start.py measures their init alone, this their whole cold start. Handler and baseline alternate,
-so both see the same load; the ratio is of process CPU time (wall time in the note), as in
-cold_start.py, because on a shared two-core machine wall time also counts other processes."""
+email intake's first message): cold_start.py measures their init alone, this their whole cold start.
+Handler and baseline alternate, so both see the same load; the ratio is of process CPU time (wall time
+in the note), as in cold_start.py, because on a shared two-core machine wall time also counts other
+processes."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def main() -> None:
         )
         base_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), "LANG": "C.UTF-8"}
         result = BenchResult(
-            "first response of the APIs (cold import + one real request)",
+            "first response (cold import + one real event)",
             details={
                 "runs_per_case": RUNS,
                 "paired_baseline": True,
