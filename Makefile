@@ -89,7 +89,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy layers/shared/privacydesk functions local
+	$(VENV)/bin/mypy layers/shared/privacydesk functions local bench
 
 # The layering rules (ARCHITECTURE.md), as import-linter contracts in .importlinter.
 contracts: venv

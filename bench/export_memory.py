@@ -121,12 +121,12 @@ def request() -> PrivacyRequest:
 
 def streaming(count: int) -> tuple[int, int]:
     sink = DroppingS3()
-    object_store.client = lambda name: sink  # type: ignore[assignment]
+    object_store.client = lambda name: sink  # type: ignore[attr-defined,assignment]
     datamap = load_datamap()
     writer = object_store.MultipartWriter("bench-bucket", "exports/req_bench/personal-data.zip", "application/zip")
     with writer:
         report = write_bundle(
-            writer,
+            writer,  # type: ignore[arg-type]
             request=request(),
             datamap=datamap,
             connector=lambda store: SyntheticStore(store, count),  # type: ignore[arg-type,return-value]

@@ -22,17 +22,17 @@ def counting_calls():
     from botocore.client import BaseClient
 
     calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore's one door, not in its stubs
 
     def counted(self: Any, operation: str, params: Any) -> Any:
         calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
         return original(self, operation, params)
 
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    BaseClient._make_api_call = counted  # type: ignore[attr-defined]
     try:
         yield calls
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original  # type: ignore[attr-defined]
 
 
 def _by_service(calls: Counter[str], service: str) -> int:

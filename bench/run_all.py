@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import RESULT_PREFIX
 
@@ -36,7 +37,7 @@ def main() -> int:
         _write_report(json.loads(results_file.read_text()), [])
         return 0
     results_file.parent.mkdir(exist_ok=True)
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     failures = []
     for name in _scripts():
         env = {**os.environ, "BENCH_RESULTS": str(results_file), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'shared'}"}
@@ -57,7 +58,7 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def _write_report(results: list[dict], failures: list[str]) -> None:
+def _write_report(results: list[dict[str, Any]], failures: list[str]) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -94,7 +95,7 @@ def _write_report(results: list[dict], failures: list[str]) -> None:
     print("wrote BENCHMARKS.md")
 
 
-def _chart(results: list[dict]) -> Path | None:
+def _chart(results: list[dict[str, Any]]) -> Path | None:
     try:
         import matplotlib
 
