@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from privacydesk.deadlines.domain import deadline_checks
@@ -157,6 +160,65 @@ def test_five_wrong_codes_lock_the_request_even_against_the_right_one():
             _verify(desk, request_id, "000000" if code != "000000" else "111111")
     with pytest.raises(TooManyRequests) as refused:
         _verify(desk, request_id, code)
+    assert refused.value.code == "too_many_attempts"
+
+
+def test_a_strangers_wrong_guesses_never_lock_an_emailed_link():
+    desk = FakeDesk()
+    request_id = _submit(desk).request.request_id
+    for n in range(12):  # past the code's lock and the person's daily cap
+        with pytest.raises(InvalidToken):
+            _verify(desk, request_id, f"guess-{n}")
+    assert _verify(desk, request_id, desk.verification_token(ANA, request_id)).status == RequestStatus.VERIFIED
+
+
+def test_a_locked_code_holds_through_its_day_then_asking_again_texts_a_code_that_works():
+    desk = FakeDesk()
+    request_id = _submit(desk, phone=ANA_PHONE).request.request_id
+    first = desk.sms_code(ANA_PHONE)
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            _verify(desk, request_id, "000000" if first != "000000" else "111111")
+    _submit(desk, phone=ANA_PHONE)  # the same day: the locked code stands, nothing is texted
+    desk.deliver_outbox()
+    assert len(desk.sms.to(ANA_PHONE)) == 1
+    desk.later(hours=25)  # the lock ends with the code's 24 hours
+    _submit(desk, phone=ANA_PHONE)
+    second = desk.sms_code(ANA_PHONE)
+    assert len(desk.sms.to(ANA_PHONE)) == 2
+    assert _verify(desk, request_id, second).status == RequestStatus.VERIFIED
+
+
+def test_the_texted_code_comes_with_a_link_that_names_its_request():
+    """Whoever holds the phone can verify from the text alone, even when a stranger asked first and
+    only the stranger was shown the request's id."""
+    desk = FakeDesk()
+    request_id = _submit(desk, phone=ANA_PHONE).request.request_id  # a stranger asks first
+    owner = _submit(desk, phone=ANA_PHONE)  # the owner is shown a receipt, not that id
+    shown = intake.caller_receipt(owner, desk.now, desk.services())[0].request_id
+    assert shown != request_id
+    code = desk.sms_code(ANA_PHONE)
+    (text,) = desk.sms.to(ANA_PHONE)
+    found = re.search(r"(https?://\S+/privacy/verify\?\S+)", text)
+    assert found is not None
+    query = parse_qs(urlsplit(found.group(1)).query)
+    assert query == {"request": [request_id], "token": [code]}
+    assert _verify(desk, query["request"][0], query["token"][0]).status == RequestStatus.VERIFIED
+
+
+def test_wrong_codes_count_per_person_across_their_requests():
+    desk = FakeDesk()
+    first = _submit(desk, phone=ANA_PHONE).request.request_id
+    code = desk.sms_code(ANA_PHONE)
+    desk.later(minutes=2)  # past the texts' cooldown
+    second = _submit(desk, RequestType.DELETE, phone=ANA_PHONE).request.request_id
+    wrong = "000000" if code != "000000" else "111111"
+    for request_id, count in ((first, 4), (second, 6)):  # each under its own lock of 5 but one
+        for _ in range(count):
+            with pytest.raises(InvalidToken):
+                _verify(desk, request_id, wrong)
+    with pytest.raises(TooManyRequests) as refused:  # 10 wrong codes for this person in all
+        _verify(desk, first, code)
     assert refused.value.code == "too_many_attempts"
 
 

@@ -57,14 +57,15 @@ def test_a_verification_token_verifies_once_and_presenting_it_again_answers_the_
     assert sum(1 for m in acknowledgements if "/privacy/verify?" not in m["text"]) == 1  # acknowledged once
 
 
-def test_wrong_tokens_lock_the_request_but_only_its_holder_is_told(stack: Harness):
+def test_wrong_tokens_never_lock_an_emailed_link(stack: Harness):
+    """A link's secret cannot be guessed, so a stranger's wrong guesses cannot shut its owner out."""
     email = unique_email()
     receipt = submit(stack, type="delete", email=email).json()
     path = f"/v1/requests/{receipt['request_id']}/verify"
-    codes = [stack.http("POST", path, {"token": f"wrong-{i}"}).json()["error"]["code"] for i in range(6)]
-    assert codes == ["token_invalid"] * 6  # as for an unknown request: the lock is no oracle
-    locked = stack.http("POST", path, {"token": verification_token(stack, email, receipt["request_id"])})
-    assert (locked.status, locked.json()["error"]["code"]) == (429, "too_many_attempts")
+    codes = [stack.http("POST", path, {"token": f"wrong-{i}"}).json()["error"]["code"] for i in range(12)]
+    assert codes == ["token_invalid"] * 12  # as for an unknown request
+    owner = stack.http("POST", path, {"token": verification_token(stack, email, receipt["request_id"])})
+    assert owner.status == 200, owner.body
 
 
 def test_a_duplicate_gets_a_fresh_receipt_never_the_open_request(stack: Harness):

@@ -32,7 +32,6 @@ from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
 from privacydesk.requests.domain.ports import Allowance, ReceiptStore, RequestServices, SourceThrottle
 from privacydesk.requests.domain.scope import proofs_of
 from privacydesk.requests.domain.tokens import (
-    MAX_ATTEMPTS,
     TOKEN_TTL,
     VerificationChallenge,
     challenge_for,
@@ -274,10 +273,10 @@ def _renew_spent_challenge(
     source: str | None = None,
 ) -> None:
     """A repeated submission never replaces a live challenge (its link or code keeps working) and
-    never resets a locked one; only an expired or missing challenge is renewed, its failed attempts
-    carried over, and the send is subject to the per-person and per-destination limits."""
+    never resets a locked code before it expires; only an expired or missing challenge is renewed,
+    and the send is subject to the per-person and per-destination limits."""
     current = services.requests.challenge(request.request_id)
-    if current is not None and (current.attempts >= MAX_ATTEMPTS or (not current.used and now < current.expires_at)):
+    if current is not None and (current.locked(now) or (not current.used and now < current.expires_at)):
         return
     _send_challenge(request, now, services, notify_to=notify_to, previous=current, source=source)
 
@@ -308,9 +307,10 @@ def renewed_challenge(
     previous: VerificationChallenge | None = None,
     source: str | None = None,
 ) -> tuple[VerificationChallenge, OutboxItem] | None:
-    """A fresh challenge keeping the old one's failed attempts, and the outbox item that delivers
-    its secret, if the send limits allow a send (spent here); None, and nothing to store, if not.
-    The caller commits both together."""
+    """A fresh challenge, and the outbox item that delivers its secret, if the send limits allow a
+    send (spent here); None, and nothing to store, if not. A live challenge's failed attempts carry
+    over; an expired one's end with it (the person's daily cap still counts them). The caller
+    commits both together."""
     method = "email_link" if (notify_to or request.subject.email) else "sms_code"
     if not _may_send(request, _channel_of(method), notify_to, now, services, source=source):
         return None
@@ -318,7 +318,7 @@ def renewed_challenge(
         request.request_id,
         method,
         now,
-        attempts=previous.attempts if previous else 0,
+        attempts=previous.attempts if previous is not None and now < previous.expires_at else 0,
         subject_ref=subject_ref(request.subject),
     )
     return challenge, verification_item(request, secret, method, services, notify_to=notify_to)
@@ -328,9 +328,10 @@ def reminder(
     request: PrivacyRequest, now: datetime, services: RequestServices
 ) -> tuple[VerificationChallenge, OutboxItem] | None:
     """The reminder for a request still waiting on its requester (the deadline monitor commits it
-    with its check). A locked challenge gets no reminder: a new secret would reopen the guessing."""
+    with its check). A locked code gets no reminder until it expires: a new secret would reopen the
+    guessing."""
     current = services.requests.challenge(request.request_id)
-    if current is not None and current.attempts >= MAX_ATTEMPTS:
+    if current is not None and current.locked(now):
         return None
     return renewed_challenge(request, now, services, previous=current)
 
@@ -416,7 +417,9 @@ def verification_item(
         to = notify_to or request.subject.email or ""
         link = verify_url(services, request.request_id, secret)
         return email_item("verification", notifications.verification_email(to, request, link))
-    text = notifications.verification_sms(secret)
+    # The text carries the link as well as the code: whoever holds the phone can verify from the text
+    # alone, even when a stranger asked first and holds the request's id.
+    text = notifications.verification_sms(secret, verify_url(services, request.request_id, secret))
     return sms_item("verification_sms", request.request_id, request.subject.phone or "", text)
 
 
@@ -462,9 +465,13 @@ def verify(
         raise InvalidToken("the link is not valid", code=refused)
     if source is not None and throttle is not None:
         throttle.give_back("verify", source, guesses, now)  # the holder of the secret is not a guesser
-    # The right secret: only now is the person's lock read (only the holder learns of it).
-    locked = bool(challenge.subject_ref) and (
-        services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
+    # The right secret: only now is the person's lock read (only the holder learns of it). Wrong
+    # guesses of a link are counted too (an unknown id and a wrong secret cost the same), but only
+    # a guessable code is locked by them.
+    locked = (
+        challenge.guessable
+        and bool(challenge.subject_ref)
+        and services.limits.used("verify-failed", challenge.subject_ref or "", per_subject, now) >= per_subject.cap
     )
     refused = challenge.check(token, now, locked=locked)
     if refused == "too_many_attempts":

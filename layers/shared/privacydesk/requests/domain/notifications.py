@@ -71,8 +71,11 @@ def verification_email(to: str, request: PrivacyRequest, verify_url: str) -> Out
     )
 
 
-def verification_sms(code: str) -> str:
-    return f"{COMPANY}: your privacy request code is {code}. It expires in 24 hours. Ignore this if you did not ask."
+def verification_sms(code: str, link: str) -> str:
+    return (
+        f"{COMPANY}: your privacy request code is {code}. Enter it, or confirm here: {link} "
+        "It expires in 24 hours. Ignore this if you did not ask."
+    )
 
 
 def inquiry_received_email(to: str, request: PrivacyRequest) -> OutgoingEmail:

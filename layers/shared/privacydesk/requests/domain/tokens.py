@@ -46,17 +46,29 @@ class VerificationChallenge:
     used: bool = False
     subject_ref: str | None = None  # hashed person key: failed attempts also count per subject
 
+    @property
+    def guessable(self) -> bool:
+        """A six-digit code can be guessed, so wrong guesses lock it. A link's secret is 256 bits: no
+        number of guesses finds it, so it never locks and a stranger cannot shut its owner out."""
+        return self.method == "sms_code"
+
+    def locked(self, now: datetime) -> bool:
+        """A code locked by MAX_ATTEMPTS wrong guesses stays locked until it expires (24 hours); asking
+        again after that texts a fresh code, so a stranger's guesses cost its owner a day at most."""
+        return self.guessable and self.attempts >= MAX_ATTEMPTS and now < self.expires_at
+
     def check(self, secret: str, now: datetime, *, locked: bool = False) -> str | None:
         """None if the secret is accepted, else the machine-readable reason.
 
         The secret is checked before the challenge's state (attempts included), so someone without
         it learns nothing about the request (locked, used or expired) beyond "invalid": an unknown
-        request and a wrong secret answer alike. A locked challenge refuses even the right secret,
-        so guessing past the lock is useless; only the secret's holder is told it is locked.
+        request and a wrong secret answer alike. A locked code refuses even the right secret, so
+        guessing past the lock is useless; only the secret's holder is told it is locked. `locked`:
+        the person's wrong guesses of the day reached their cap (codes only, as above).
         """
         if not matches(secret, self.secret_hash, context=self.request_id):
             return "token_invalid"
-        if locked or self.attempts >= MAX_ATTEMPTS:
+        if self.guessable and (locked or self.attempts >= MAX_ATTEMPTS):
             return "too_many_attempts"
         if self.used:
             return "token_used"
