@@ -4,10 +4,11 @@ The layer ships data maps (data/datamap.yaml, the default, and data/datamap.<nam
 `DataMapFile` parameter chooses one at deploy time. From all of them it writes these blocks of
 template.yaml, each between marker comments:
 - `parameters`: DataMapFile (its allowed values: the shipped files), one parameter per store that
-  already exists (its `parameter` location; and `<parameter>StreamArn` for a table with a retention
+  already exists (its `parameter` location; `<parameter>KmsKeyArn`, the customer-managed key it is
+  encrypted with, empty by default; and `<parameter>StreamArn` for a table with a retention
   period), and per webhook store `<parameter>Url` and `<parameter>SigningSecretArn`;
-- `conditions`: per existing store, whether its parameter holds an ARN (else a name) and, for a table
-  with a retention period, whether its stream ARN is given; per webhook
+- `conditions`: per existing store, whether its parameter holds an ARN (else a name), whether its key
+  ARN is given and, for a table with a retention period, whether its stream ARN is given; per webhook
   store, whether the chosen data map has it, and whether the stack creates
   its signing-key secret (it has it, and no ARN was given);
 - `variables`: the variable each store names, for every function that reaches stores, from the table
@@ -16,13 +17,16 @@ template.yaml, each between marker comments:
 - `grants`: one IAM policy per function that reaches the stores, attached to its role, with what that
   function does to each store: fulfilment (read, export, erase, anonymize, correct), the retention
   sweep (its expiry index, deletes, anonymizing rewrites, linked objects), legal holds in the admin
-  API (find the owner's items, switch their expiry) and TTL accounting (linked objects); and per
+  API (find the owner's items, switch their expiry) and TTL accounting (linked objects); per existing
+  store whose key ARN is given, per function that reaches it, a grant to use exactly that key for what
+  the function does there (`<parameter>Key<Purpose>Grant`, through the store's service); and per
   webhook store its secret (when the stack creates it) and the grant to read only that secret.
 - `events RetentionTtlAccountingFunction` and `streams`: per DynamoDB store with a retention period,
   the stream that carries its TTL deletions to the TTL accounting function. A table the template
   creates gets a SAM `DynamoDB` event `<Store>Ttl`; an existing one gets a `<parameter>StreamArn`
   parameter (empty: not audited), a `<parameter>StreamGiven` condition, and under it an event source
-  mapping with the same settings and a grant to read exactly that stream and dead-letter its failures.
+  mapping with the same settings and a grant to read exactly that stream and dead-letter its failures
+  (and, when the table's key ARN is given too, to decrypt its records with that key).
 Tables and buckets are wired for the union of the shipped data maps (a store named in two must be
 located the same way in both); what only a webhook store needs exists only when the chosen map has it.
 tests/unit/test_datamap_wiring.py fails when the template differs from this output.
