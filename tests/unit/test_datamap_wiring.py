@@ -564,3 +564,11 @@ def test_a_table_fulfilment_only_reads_gets_only_decrypt_from_fulfilment():
         "Statement"
     ]
     assert statement["Action"] == ["kms:Decrypt"], "no erasure and no correctable field: fulfilment only reads it"
+
+
+def test_the_stand_in_refuses_a_key_override_that_is_not_a_key_arn_as_sam_deploy_does():
+    from local.provision import ParameterError, parse_parameter_overrides
+
+    assert parse_parameter_overrides([f"SupportTicketsTableKmsKeyArn={KEY}"]) == {"SupportTicketsTableKmsKeyArn": KEY}
+    with pytest.raises(ParameterError, match="not an alias"):
+        parse_parameter_overrides(["SupportTicketsTableKmsKeyArn=arn:aws:kms:ap-southeast-1:123456789012:alias/t"])
