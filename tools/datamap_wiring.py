@@ -260,7 +260,6 @@ ITEM_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteIt
 OBJECT_READS = {"s3:GetObject", "s3:GetObjectVersion"}
 OBJECT_WRITES = {"s3:PutObject"}
 KEY_ACTIONS_ORDER = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-VIA_SERVICE = {"dynamodb": "dynamodb", "s3": "s3"}  # store kind -> the service that uses its key
 
 
 def key_actions(store: Store, actions: set[str]) -> list[str]:
@@ -329,9 +328,8 @@ def render_key_grants(datamap: DataMap) -> list[str]:
     for function, (purpose, statements) in FUNCTIONS.items():
         for store, actions in store_key_uses(statements(datamap)).values():
             location = store.location
-            via = [
-                f'StringEquals: {{ kms:ViaService: !Sub "{VIA_SERVICE[store.kind]}.${{AWS::Region}}.amazonaws.com" }}'
-            ]
+            service = f"{store.kind}.${{AWS::Region}}.amazonaws.com"  # a store's kind names its service
+            via = [f'StringEquals: {{ kms:ViaService: !Sub "{service}" }}']
             lines += _key_grant(
                 key_grant_name(store, purpose),
                 f"{POLICY_NAMES[purpose]}: the own key of {store.name}",
