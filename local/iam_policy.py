@@ -3,8 +3,9 @@
 The evaluator covers what identity policies here use: Allow/Deny, Action/NotAction and
 Resource/NotResource with `*`/`?` wildcards. Conditions are not evaluated; they are treated
 conservatively (an Allow with a Condition grants nothing, a Deny with one always applies), so a
-condition can only make the local check stricter than AWS, never looser. No function's policy has
-one today. Policy variables (`${aws:...}`) are not expanded either (none is used).
+condition can only make the local check stricter than AWS, never looser. Only the grants on an
+existing store's own KMS key have one (kms:ViaService), and they exist only when its key ARN is given;
+no handler calls KMS itself. Policy variables (`${aws:...}`) are not expanded either (none is used).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ JUSTIFIED: dict[str, str] = {
     "RetentionTtlAccountingFunction:*/ReadStreamsAndDlq": "SSE-KMS on the streams and DLQ (Lambda service)",
     "RetentionTtlAccountingFunction:*StreamGrant/*": "an existing table's TTL stream mapping: the Lambda service "
     "reads the stream and dead-letters its failures with the function's role",
+    "*:*/UseStoreKey": "SSE-KMS with an existing store's own key (its <parameter>KmsKeyArn, given only on a "
+    "deploy): DynamoDB, S3 and the stream poller use the key on the caller's behalf; no direct KMS call",
     "RequestOutboxFunction:*/KeepFailedRecords": "the stream event source's on-failure destination (Lambda service)",
     "RetentionSweepFunction:*/ContinueWhenOutOfTime": "self-invocation only when a sweep runs out of time; "
     "a handler run under test finishes within its time",

@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class ParameterError(ValueError):
 
 def parse_parameter_overrides(entries: list[str]) -> dict[str, str]:
     """`Key=Value` entries (as `sam deploy --parameter-overrides` takes them, quotes allowed) checked
-    against the template's parameters and their AllowedValues."""
+    against the template's parameters, their AllowedValues and AllowedPattern (the whole value)."""
     declared = sam_template.load().get("Parameters", {})
     overrides: dict[str, str] = {}
     for entry in entries:
@@ -129,6 +130,9 @@ def parse_parameter_overrides(entries: list[str]) -> dict[str, str]:
         allowed = declared[key].get("AllowedValues")
         if allowed is not None and value not in [str(a) for a in allowed]:
             raise ParameterError(f"{key}={value}: allowed values are {', '.join(str(a) for a in allowed)}")
+        pattern = declared[key].get("AllowedPattern")
+        if pattern is not None and not re.fullmatch(str(pattern), value):
+            raise ParameterError(f"{key}={value}: {declared[key].get('ConstraintDescription') or pattern}")
         overrides[key] = value
     return overrides
 

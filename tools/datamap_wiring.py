@@ -4,10 +4,11 @@ The layer ships data maps (data/datamap.yaml, the default, and data/datamap.<nam
 `DataMapFile` parameter chooses one at deploy time. From all of them it writes these blocks of
 template.yaml, each between marker comments:
 - `parameters`: DataMapFile (its allowed values: the shipped files), one parameter per store that
-  already exists (its `parameter` location; and `<parameter>StreamArn` for a table with a retention
+  already exists (its `parameter` location; `<parameter>KmsKeyArn`, the customer-managed key it is
+  encrypted with, empty by default; and `<parameter>StreamArn` for a table with a retention
   period), and per webhook store `<parameter>Url` and `<parameter>SigningSecretArn`;
-- `conditions`: per existing store, whether its parameter holds an ARN (else a name) and, for a table
-  with a retention period, whether its stream ARN is given; per webhook
+- `conditions`: per existing store, whether its parameter holds an ARN (else a name), whether its key
+  ARN is given and, for a table with a retention period, whether its stream ARN is given; per webhook
   store, whether the chosen data map has it, and whether the stack creates
   its signing-key secret (it has it, and no ARN was given);
 - `variables`: the variable each store names, for every function that reaches stores, from the table
@@ -16,13 +17,16 @@ template.yaml, each between marker comments:
 - `grants`: one IAM policy per function that reaches the stores, attached to its role, with what that
   function does to each store: fulfilment (read, export, erase, anonymize, correct), the retention
   sweep (its expiry index, deletes, anonymizing rewrites, linked objects), legal holds in the admin
-  API (find the owner's items, switch their expiry) and TTL accounting (linked objects); and per
+  API (find the owner's items, switch their expiry) and TTL accounting (linked objects); per existing
+  store whose key ARN is given, per function that reaches it, a grant to use exactly that key for what
+  the function does there (`<parameter>Key<Purpose>Grant`, through the store's service); and per
   webhook store its secret (when the stack creates it) and the grant to read only that secret.
 - `events RetentionTtlAccountingFunction` and `streams`: per DynamoDB store with a retention period,
   the stream that carries its TTL deletions to the TTL accounting function. A table the template
   creates gets a SAM `DynamoDB` event `<Store>Ttl`; an existing one gets a `<parameter>StreamArn`
   parameter (empty: not audited), a `<parameter>StreamGiven` condition, and under it an event source
-  mapping with the same settings and a grant to read exactly that stream and dead-letter its failures.
+  mapping with the same settings and a grant to read exactly that stream and dead-letter its failures
+  (and, when the table's key ARN is given too, to decrypt its records with that key).
 Tables and buckets are wired for the union of the shipped data maps (a store named in two must be
 located the same way in both); what only a webhook store needs exists only when the chosen map has it.
 tests/unit/test_datamap_wiring.py fails when the template differs from this output.
@@ -36,6 +40,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from privacydesk.datamap.domain.corrections import correctable_fields
@@ -108,7 +113,7 @@ def objects_arn(location: Location, prefix: str) -> str:
     return _name_or_arn(location, BUCKET_OF_NAME.format(parameter=location.parameter), f"/{fixed}*")
 
 
-def _statement(sid: str, actions: list[str], resources: list[str]) -> list[str]:
+def _statement(sid: str, actions: list[str], resources: list[str], condition: list[str] | None = None) -> list[str]:
     """One Allow statement, indented as an item of a PolicyDocument's Statement list; none without resources."""
     if not resources:
         return []
@@ -116,33 +121,52 @@ def _statement(sid: str, actions: list[str], resources: list[str]) -> list[str]:
     lines = [f"{pad}- Sid: {sid}", f"{pad}  Effect: Allow", f"{pad}  Action: [{', '.join(actions)}]"]
     lines.append(f"{pad}  Resource:")
     lines.extend(f"{pad}    - {resource}" for resource in resources)
+    if condition:
+        lines += [f"{pad}  Condition:", *(f"{pad}    {line}" for line in condition)]
     return lines
+
+
+Target = tuple[Store, str]  # a store, and one ARN of it (its table, its indexes, its bucket or objects)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement of a function's data-map policy, with the store each of its resources belongs to
+    (what the function does to a store also says what it needs of the store's own KMS key)."""
+
+    sid: str
+    actions: list[str]
+    targets: list[Target]
+
+    def lines(self) -> list[str]:
+        return _statement(self.sid, self.actions, [resource for _, resource in self.targets])
 
 
 # One statement per kind of access, listing every store it applies to (as the hand-written grants
 # did): least privilege per action and resource, and a statement is exercised if any store uses it.
-def _tables(datamap: DataMap, wanted: Callable[[Store], bool], suffix: str = "") -> list[str]:
+def _tables(datamap: DataMap, wanted: Callable[[Store], bool], suffix: str = "") -> list[Target]:
     stores = [s for s in datamap.stores if s.kind == "dynamodb" and wanted(s)]
-    return [table_arn(s.location) if not suffix else _table_sub(s.location, suffix) for s in stores]
+    return [(s, table_arn(s.location) if not suffix else _table_sub(s.location, suffix)) for s in stores]
 
 
-def _linked_objects(datamap: DataMap) -> list[str]:
+def _linked_objects(datamap: DataMap) -> list[Target]:
     """Each bucket that linked objects live in, and the fixed part of each link's prefix."""
-    resources: list[str] = []
+    targets: list[Target] = []
     for store in datamap.stores:
         for link in store.linked_objects:
-            location = datamap.store(link.bucket_store).location
-            prefix = objects_arn(location, link.prefix or "")
-            resources += [r for r in (bucket_arn(location), prefix) if r not in resources]
-    return resources
+            bucket = datamap.store(link.bucket_store)
+            prefix = objects_arn(bucket.location, link.prefix or "")
+            seen = [resource for _, resource in targets]
+            targets += [(bucket, r) for r in (bucket_arn(bucket.location), prefix) if r not in seen]
+    return targets
 
 
-def _linked_object_statements(datamap: DataMap) -> list[str]:
+def _linked_object_statements(datamap: DataMap) -> list[Grant]:
     actions = ["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"]
-    return _statement("LinkedObjectsGoWithTheirItem", actions, _linked_objects(datamap))
+    return [Grant("LinkedObjectsGoWithTheirItem", actions, _linked_objects(datamap))]
 
 
-def fulfilment_statements(datamap: DataMap) -> list[str]:
+def fulfilment_statements(datamap: DataMap) -> list[Grant]:
     correctable = correctable_fields(datamap)
     buckets = [s for s in datamap.stores if s.kind == "s3"]
 
@@ -155,43 +179,45 @@ def fulfilment_statements(datamap: DataMap) -> list[str]:
     reads = ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem"]
     everything = [*_tables(datamap, bool), *_tables(datamap, bool, "/index/*")]
     return [
-        *_statement("FindInStores", reads, everything),
-        *_statement(
+        Grant("FindInStores", reads, everything),
+        Grant(
             "EraseAndCorrectInStores",
             ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
             _tables(datamap, erased),
         ),
-        *_statement("CorrectInKeptStores", ["dynamodb:UpdateItem"], _tables(datamap, corrected_only)),
-        *_statement(
+        Grant("CorrectInKeptStores", ["dynamodb:UpdateItem"], _tables(datamap, corrected_only)),
+        Grant(
             "AnonymizeInStores",  # the unlinkable copy, put in the transaction that deletes the original
             ["dynamodb:PutItem"],
             _tables(datamap, lambda s: erased(s) and s.anonymizes),
         ),
-        *_statement(
-            "ListStoreBuckets", ["s3:ListBucket", "s3:ListBucketVersions"], [bucket_arn(s.location) for s in buckets]
+        Grant(
+            "ListStoreBuckets",
+            ["s3:ListBucket", "s3:ListBucketVersions"],
+            [(s, bucket_arn(s.location)) for s in buckets],
         ),
-        *_statement(
+        Grant(
             "ReadStoreObjects",
             ["s3:GetObject", "s3:GetObjectVersion"],
-            [objects_arn(s.location, s.prefix or "") for s in buckets],
+            [(s, objects_arn(s.location, s.prefix or "")) for s in buckets],
         ),
-        *_statement(
+        Grant(
             "EraseStoreObjects",
             ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-            [objects_arn(s.location, s.prefix or "") for s in buckets if erased(s)],
+            [(s, objects_arn(s.location, s.prefix or "")) for s in buckets if erased(s)],
         ),
     ]
 
 
-def sweep_statements(datamap: DataMap) -> list[str]:
+def sweep_statements(datamap: DataMap) -> list[Grant]:
     return [
-        *_statement("QueryExpiryIndexes", ["dynamodb:Query"], _tables(datamap, bool, f"/index/{EXPIRY_INDEX}")),
-        *_statement(
+        Grant("QueryExpiryIndexes", ["dynamodb:Query"], _tables(datamap, bool, f"/index/{EXPIRY_INDEX}")),
+        Grant(
             "SweepStores",  # read what links or is anonymized, batch-delete, switch expiry (holds, retries)
             ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
             _tables(datamap, bool),
         ),
-        *_statement(
+        Grant(
             "RewriteAnonymizedItems",  # delete + put in one transaction
             ["dynamodb:DeleteItem", "dynamodb:PutItem"],
             _tables(datamap, lambda s: s.anonymizes),
@@ -200,16 +226,120 @@ def sweep_statements(datamap: DataMap) -> list[str]:
     ]
 
 
-def hold_statements(datamap: DataMap) -> list[str]:
+def hold_statements(datamap: DataMap) -> list[Grant]:
     def owned(store: Store) -> bool:
         return bool(store.legal_hold.blocks_retention and store.owner_lookup)
 
     actions = ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
-    return _statement("HoldSubjectItems", actions, [*_tables(datamap, owned), *_tables(datamap, owned, "/index/*")])
+    return [Grant("HoldSubjectItems", actions, [*_tables(datamap, owned), *_tables(datamap, owned, "/index/*")])]
 
 
-def ttl_accounting_statements(datamap: DataMap) -> list[str]:
+def ttl_accounting_statements(datamap: DataMap) -> list[Grant]:
     return _linked_object_statements(datamap)
+
+
+# ------------------------------------------------------------------ an existing store's own KMS key
+# A table or bucket encrypted with a customer-managed key is usable only by a role that may use that
+# key: DynamoDB and S3 call KMS on the caller's behalf (kms:ViaService), a DynamoDB stream's records
+# too. What a function needs of the key follows from what it does to the store (its grants above):
+# - DynamoDB: every item read or write unwraps the table key (Decrypt); a write of item data also
+#   needs Encrypt and GenerateDataKey (as DynamoDB's documented key policy for its callers grants);
+# - S3 (SSE-KMS): reading an object needs Decrypt; uploading one, GenerateDataKey (and Decrypt for a
+#   multipart upload); list and delete use no key. No function writes an existing bucket today.
+ITEM_ACCESS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:BatchWriteItem",
+}
+ITEM_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
+OBJECT_READS = {"s3:GetObject", "s3:GetObjectVersion"}
+OBJECT_WRITES = {"s3:PutObject"}
+KEY_ACTIONS_ORDER = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def key_actions(store: Store, actions: set[str]) -> list[str]:
+    """What a function that may do `actions` to `store` needs of the store's customer-managed key."""
+    needed: set[str] = set()
+    if store.kind == "dynamodb" and actions & ITEM_ACCESS:
+        needed.add("kms:Decrypt")
+        if actions & ITEM_WRITES:
+            needed |= {"kms:Encrypt", "kms:GenerateDataKey"}
+    if store.kind == "s3":
+        if actions & OBJECT_READS:
+            needed.add("kms:Decrypt")
+        if actions & OBJECT_WRITES:
+            needed |= {"kms:Decrypt", "kms:GenerateDataKey"}
+    return [action for action in KEY_ACTIONS_ORDER if action in needed]
+
+
+def store_key_uses(grants: list[Grant]) -> dict[str, tuple[Store, list[str]]]:
+    """Per existing store these grants reach: the store and what its key must allow them."""
+    done: dict[str, tuple[Store, set[str]]] = {}
+    for grant in grants:
+        for store, _ in grant.targets:
+            if store.location.existing:
+                done.setdefault(store.name, (store, set()))[1].update(grant.actions)
+    uses = {name: (store, key_actions(store, actions)) for name, (store, actions) in done.items()}
+    return {name: use for name, use in uses.items() if use[1]}
+
+
+def key_given_condition(location: Location) -> str:
+    """The condition that says an existing store's customer-managed key ARN was given."""
+    return f"{location.parameter}KmsKeyGiven"
+
+
+def stream_key_given_condition(location: Location) -> str:
+    """An existing table's stream is read (its ARN given) and its table has a customer-managed key."""
+    return f"{location.parameter}StreamKmsKeyGiven"
+
+
+def key_grant_name(store: Store, purpose: str) -> str:
+    return f"{store.location.parameter}Key{purpose}Grant"
+
+
+KEY_ARN_PATTERN = "^(arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+)?$"
+USE_STORE_KEY = "UseStoreKey"  # the Sid of every grant on an existing store's own key
+
+
+def _key_grant(name: str, comment: str, condition: str, policy: str, function: str, statement: list[str]) -> list[str]:
+    return [
+        f"  {name}: # {comment}",
+        "    Type: AWS::IAM::Policy",
+        f"    Condition: {condition}",
+        "    Properties:",
+        f"      PolicyName: {policy}",
+        f"      Roles: [!Ref {function}Role]",
+        "      PolicyDocument:",
+        '        Version: "2012-10-17"',
+        "        Statement:",
+        *statement,
+    ]
+
+
+def render_key_grants(datamap: DataMap) -> list[str]:
+    """Per function and existing store it reaches: when the store's key ARN is given, the use of
+    exactly that key its grants need, and only through the store's own service."""
+    lines: list[str] = []
+    for function, (purpose, statements) in FUNCTIONS.items():
+        for store, actions in store_key_uses(statements(datamap)).values():
+            location = store.location
+            service = f"{store.kind}.${{AWS::Region}}.amazonaws.com"  # a store's kind names its service
+            via = [f'StringEquals: {{ kms:ViaService: !Sub "{service}" }}']
+            lines += _key_grant(
+                key_grant_name(store, purpose),
+                f"{POLICY_NAMES[purpose]}: the own key of {store.name}",
+                key_given_condition(location),
+                f"{POLICY_NAMES[purpose]}-key-{store.name.replace('_', '-')}",
+                function,
+                _statement(USE_STORE_KEY, actions, [f"!Ref {location.key_parameter}"], via),
+            )
+            lines.append("")
+    return lines
 
 
 # function logical id -> (the policy's name part, its statements)
@@ -343,6 +473,15 @@ def render_streams(datamaps: Shipped) -> list[str]:
             *_statement("ListTtlStreams", STREAM_LIST_ACTIONS, [table_streams(location)]),
             # SAM grants this only with a DynamoDB event of its own: the mapping must not depend on one
             *_statement("SendTtlStreamFailures", ["sqs:SendMessage"], [f"!GetAtt {TTL_DEAD_LETTERS}.Arn"]),
+            # No kms:ViaService here: what a stream read's KMS request carries is not documented.
+            *_key_grant(
+                key_grant_name(store, "TtlStream"),
+                "the stream's records are encrypted with its table's own key",
+                stream_key_given_condition(location),
+                f"data-map-ttl-stream-key-{store.name.replace('_', '-')}",
+                TTL_FUNCTION,
+                _statement(USE_STORE_KEY, ["kms:Decrypt"], [f"!Ref {location.key_parameter}"]),
+            ),
             "",
         ]
     return lines[:-1] if lines else lines
@@ -383,6 +522,15 @@ def render_parameters(datamaps: Shipped) -> list[str]:
         if location.default is not None:
             lines.append(f"    Default: {location.default}")
         lines.append(f"    Description: Data-map store {store.name} - the name or ARN of an existing {what}.")
+        lines += [
+            f"  {location.key_parameter}:",
+            "    Type: String",
+            '    Default: ""',
+            f'    AllowedPattern: "{KEY_ARN_PATTERN}"',
+            "    ConstraintDescription: empty, or a KMS key ARN (arn:...:key/<key id>; not an alias)",
+            f"    Description: Data-map store {store.name} - the ARN of the customer-managed KMS key its {what}"
+            " is encrypted with; empty - it uses an AWS-owned or AWS-managed key (no grant needed).",
+        ]
         if store.audits_ttl:
             lines += [
                 f"  {location.stream_parameter}:",
@@ -417,9 +565,14 @@ def render_conditions(datamaps: Shipped) -> list[str]:
         if parameter:  # its grants take the ARN as given, or build it from the name
             first_part = f'!Select [0, !Split [":", !Ref {parameter}]]'
             lines.append(f'  {is_arn_condition(store.location)}: !Equals [{first_part}, "arn"]')
+            key_given = f'!Not [!Equals [!Ref {store.location.key_parameter}, ""]]'
+            lines.append(f"  {key_given_condition(store.location)}: {key_given}")
         if parameter and store.audits_ttl:
             given = f'!Not [!Equals [!Ref {store.location.stream_parameter}, ""]]'
             lines.append(f"  {stream_given_condition(store.location)}: {given}")
+            conditions = (stream_given_condition(store.location), key_given_condition(store.location))
+            both = f"!And [!Condition {conditions[0]}, !Condition {conditions[1]}]"
+            lines.append(f"  {stream_key_given_condition(store.location)}: {both}")
     for store in union(datamaps).webhooks:
         files = [name for name, datamap in datamaps.items() if any(s.name == store.name for s in datamap.stores)]
         chosen = [f'!Equals [!Ref DataMapFile, "{name}"]' for name in files]
@@ -504,7 +657,7 @@ def render_grants(datamaps: Shipped) -> list[str]:
     datamap = union(datamaps)
     lines: list[str] = []
     for function, (purpose, statements) in FUNCTIONS.items():
-        found = statements(datamap)
+        found = [line for grant in statements(datamap) for line in grant.lines()]
         if not found:
             continue
         lines += [
@@ -519,6 +672,7 @@ def render_grants(datamaps: Shipped) -> list[str]:
         ]
         lines += found
         lines.append("")
+    lines += render_key_grants(datamap)
     lines += render_webhook_resources(datamap)
     return lines[:-1] if lines else lines
 

@@ -81,6 +81,13 @@ def test_the_stand_ins_existing_tickets_table_streams_its_ttl_deletions_to_the_a
     assert findings["ttl-streams"]["status"] == "ok", findings["ttl-streams"]
 
 
+def test_the_stand_ins_existing_stores_use_no_key_of_their_own_so_no_key_grant_is_asked_for(stack_file, capsys):
+    # Made outside the template with AWS's default encryption; their <parameter>KmsKeyArn stay empty.
+    _, findings = _doctor(stack_file, capsys)
+    assert findings["store-keys"]["status"] == "ok", findings["store-keys"]
+    assert findings["store-keys"]["detail"].startswith("2 existing store(s)")
+
+
 def test_an_unverified_sender_is_named_with_the_command_that_verifies_it(stack_file, capsys):
     sesv2 = _aws(stack_file, "sesv2")
     sesv2.delete_email_identity(EmailIdentity="example.com")

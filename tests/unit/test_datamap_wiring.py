@@ -1,6 +1,6 @@
 """Adding a store is the data map: every store of it is wired in template.yaml (its table or bucket,
-its variable, its grants for fulfilment, retention and holds, the stream of its TTL deletions), and a
-store that is not fails here."""
+its variable, its grants for fulfilment, retention and holds, the stream of its TTL deletions, the use
+of an existing store's own KMS key), and a store that is not fails here."""
 
 from __future__ import annotations
 
@@ -420,3 +420,155 @@ def test_an_existing_stores_grants_are_the_same_whether_its_parameter_names_it_o
         assert "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets" in resources
     assert "table/arn:" not in resources
     assert ":::arn:" not in resources
+
+
+# ------------------------------------------------------------------ an existing store's own KMS key
+KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+STREAM = "arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets/stream/2026-12-02T00:00:00.000"
+WRITES_ITEMS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def _key_statements(function: str, **parameters: str) -> list[dict[str, Any]]:
+    """The statements on a store's own key that this function's role gets when deployed with these
+    parameters (only the policies whose condition holds are created), resolved as AWS would."""
+    from local.iam_policy import resolve_deep
+
+    physical = {logical_id: f"physical-{logical_id}" for logical_id in RESOURCES}
+    attributes = {logical_id: {"Arn": f"arn:test:{logical_id}"} for logical_id in RESOURCES}
+    values = {**sam_template.parameter_defaults(), **parameters}
+    resolver = sam_template.Resolver(physical, attributes, values, "ap-southeast-1", "123456789012")
+    documents = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+        and ("Condition" not in resource or resolver.condition(resource["Condition"]))
+    ]
+    return [
+        statement
+        for document in resolve_deep(resolver, documents)
+        for statement in document["Statement"]
+        if any(action.startswith("kms:") for action in statement["Action"])
+    ]
+
+
+def test_an_existing_store_gets_a_key_parameter_that_is_empty_unless_its_own_key_is_given():
+    for parameter in ("SupportTicketsTableKmsKeyArn", "SupportAttachmentsBucketKmsKeyArn"):
+        declared = TEMPLATE["Parameters"][parameter]
+        assert declared["Default"] == ""
+        assert "customer-managed KMS key" in declared["Description"]
+        assert "AWS-owned or AWS-managed" in declared["Description"]
+    assert not _resolver().condition("SupportTicketsTableKmsKeyGiven")
+    assert _resolver(SupportTicketsTableKmsKeyArn=KEY).condition("SupportTicketsTableKmsKeyGiven")
+    assert not _resolver(SupportTicketsTableKmsKeyArn=KEY).condition("SupportAttachmentsBucketKmsKeyGiven")
+
+
+@pytest.mark.parametrize(
+    ("arn", "accepted"),
+    [
+        ("", True),
+        (KEY, True),
+        ("arn:aws:kms:ap-southeast-1:123456789012:alias/tickets", False),  # IAM grants key use on the key's ARN
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),
+        ("arn:aws:dynamodb:ap-southeast-1:123456789012:table/tickets", False),
+    ],
+)
+def test_a_key_parameter_takes_only_a_key_arn(arn: str, accepted: bool):
+    pattern = TEMPLATE["Parameters"]["SupportTicketsTableKmsKeyArn"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, arn)) is accepted
+
+
+@pytest.mark.parametrize("function", [*STORE_FUNCTIONS, "PublicApiFunction", "RequestOutboxFunction"])
+def test_without_a_key_arn_no_function_may_use_a_stores_own_key(function: str):
+    assert [
+        s for s in _key_statements(function, SupportTicketsTableStreamArn=STREAM) if s["Sid"] == "UseStoreKey"
+    ] == []
+
+
+@pytest.mark.parametrize(
+    ("function", "actions"),
+    [
+        ("FulfilmentFunction", WRITES_ITEMS),  # finds, erases, corrects
+        ("RetentionSweepFunction", WRITES_ITEMS),  # batch-deletes, switches expiry
+        ("AdminApiFunction", WRITES_ITEMS),  # legal holds switch the expiry of the owner's items
+    ],
+)
+def test_each_function_that_reaches_an_existing_table_may_use_exactly_its_key_through_dynamodb(
+    function: str, actions: list[str]
+):
+    (statement,) = _key_statements(function, SupportTicketsTableKmsKeyArn=KEY)
+    assert statement["Action"] == actions
+    assert statement["Resource"] == [KEY], "that key and no other"
+    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "dynamodb.ap-southeast-1.amazonaws.com"}}
+
+
+def test_fulfilment_may_decrypt_an_existing_buckets_objects_with_its_key_through_s3_and_nothing_more():
+    (statement,) = _key_statements("FulfilmentFunction", SupportAttachmentsBucketKmsKeyArn=KEY)
+    assert statement["Action"] == ["kms:Decrypt"], "it reads and deletes objects, never uploads one"
+    assert statement["Resource"] == [KEY]
+    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "s3.ap-southeast-1.amazonaws.com"}}
+
+
+@pytest.mark.parametrize("function", ["RetentionSweepFunction", "AdminApiFunction", "RetentionTtlAccountingFunction"])
+def test_a_function_that_never_reads_an_existing_buckets_objects_gets_no_use_of_its_key(function: str):
+    assert _key_statements(function, SupportAttachmentsBucketKmsKeyArn=KEY) == []
+
+
+def test_the_ttl_stream_poller_may_decrypt_with_the_tables_key_only_when_the_stream_is_read():
+    assert _key_statements("RetentionTtlAccountingFunction", SupportTicketsTableKmsKeyArn=KEY) == []
+    given = {"SupportTicketsTableKmsKeyArn": KEY, "SupportTicketsTableStreamArn": STREAM}
+    statements = _key_statements("RetentionTtlAccountingFunction", **given)
+    (statement,) = [s for s in statements if s["Sid"] == "UseStoreKey"]
+    assert statement["Action"] == ["kms:Decrypt"], "it reads the stream's records, writes nothing there"
+    assert statement["Resource"] == [KEY]
+
+
+def test_no_other_function_may_use_a_stores_own_key():
+    given = {
+        "SupportTicketsTableKmsKeyArn": KEY,
+        "SupportAttachmentsBucketKmsKeyArn": KEY,
+        "SupportTicketsTableStreamArn": STREAM,
+    }
+    users = {
+        function for function in FUNCTIONS if any(s["Sid"] == "UseStoreKey" for s in _key_statements(function, **given))
+    }
+    assert users == set(STORE_FUNCTIONS)
+
+
+def test_a_newcomers_existing_table_gets_its_key_parameter_and_grants_from_the_data_map():
+    template = _existing_recordings()
+    assert template["Parameters"]["CallRecordingsTableKmsKeyArn"]["Default"] == ""
+    assert template["Conditions"]["CallRecordingsTableKmsKeyGiven"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CallRecordingsTableKmsKeyArn"}, ""]}]
+    }
+    for purpose, function in (
+        ("Fulfilment", "FulfilmentFunction"),
+        ("RetentionSweep", "RetentionSweepFunction"),
+        ("LegalHold", "AdminApiFunction"),
+        ("TtlStream", "RetentionTtlAccountingFunction"),
+    ):
+        grant = template["Resources"][f"CallRecordingsTableKey{purpose}Grant"]
+        assert grant["Properties"]["Roles"] == [{"Ref": f"{function}Role"}]
+        (statement,) = grant["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Resource"] == [{"Ref": "CallRecordingsTableKmsKeyArn"}]
+    assert template["Resources"]["CallRecordingsTableKeyTtlStreamGrant"]["Condition"] == (
+        "CallRecordingsTableStreamKmsKeyGiven"
+    )
+
+
+def test_a_table_fulfilment_only_reads_gets_only_decrypt_from_fulfilment():
+    kept = {"method": "keep", "reason": "accounting records the law keeps"}
+    added = _with_store(table={"env": "CALL_RECORDINGS_TABLE", "parameter": "CallRecordingsTable"}, erasure=kept)
+    template = _parsed(datamap_wiring.apply(TEXT, added))
+    (statement,) = template["Resources"]["CallRecordingsTableKeyFulfilmentGrant"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert statement["Action"] == ["kms:Decrypt"], "no erasure and no correctable field: fulfilment only reads it"
+
+
+def test_the_stand_in_refuses_a_key_override_that_is_not_a_key_arn_as_sam_deploy_does():
+    from local.provision import ParameterError, parse_parameter_overrides
+
+    assert parse_parameter_overrides([f"SupportTicketsTableKmsKeyArn={KEY}"]) == {"SupportTicketsTableKmsKeyArn": KEY}
+    with pytest.raises(ParameterError, match="not an alias"):
+        parse_parameter_overrides(["SupportTicketsTableKmsKeyArn=arn:aws:kms:ap-southeast-1:123456789012:alias/t"])

@@ -1,5 +1,6 @@
-"""`privacydesk doctor` names a data-map store that is missing or shaped unlike the data map, and an
-existing table whose TTL deletions do not reach the TTL accounting function."""
+"""`privacydesk doctor` names a data-map store that is missing or shaped unlike the data map, an
+existing table whose TTL deletions do not reach the TTL accounting function, and an existing store
+encrypted with a customer-managed key its parameter does not name."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from local.existing_stores import table_definition
 from privacydesk.datamap.domain.model import load_datamap
-from privacydesk.ops.doctor import StackFacts, check_datamap_stores, check_ttl_streams
+from privacydesk.ops.doctor import StackFacts, check_datamap_stores, check_store_keys, check_ttl_streams
 
 pytestmark = pytest.mark.unit
 
@@ -28,8 +29,18 @@ class FakeDynamoDb:
 
 
 class FakeS3:
+    def __init__(self, encryption: dict[str, Any] | None = None) -> None:
+        self.encryption = encryption  # the bucket's default encryption; None: it has none
+
     def head_bucket(self, Bucket: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
         return {}
+
+    def get_bucket_encryption(self, Bucket: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        if self.encryption is None:
+            error = {"Error": {"Code": "ServerSideEncryptionConfigurationNotFoundError"}}
+            raise ClientError(error, "GetBucketEncryption")
+        rules = [{"ApplyServerSideEncryptionByDefault": self.encryption}]
+        return {"ServerSideEncryptionConfiguration": {"Rules": rules}}
 
 
 def _stack(tables: dict[str, dict[str, Any]]) -> StackFacts:
@@ -154,3 +165,74 @@ def test_a_stream_arn_that_is_not_the_tables_current_stream_is_named():
     assert finding.detail == (
         "support_tickets: SupportTicketsTableStreamArn is not the current stream of table company-support_tickets"
     )
+
+
+# ------------------------------------------------------------- an existing store's own KMS key
+TICKETS_KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/1111aaaa-0000-0000-0000-000000000001"
+FILES_KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/2222bbbb-0000-0000-0000-000000000002"
+AWS_MANAGED = "arn:aws:kms:ap-southeast-1:123456789012:key/3333cccc-0000-0000-0000-000000000003"
+
+
+class FakeKms:
+    """Knows the two customer-managed keys and the AWS-managed aws/dynamodb and aws/s3 key."""
+
+    def describe_key(self, KeyId: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        by_id = {arn.rsplit("/", 1)[1]: arn for arn in (TICKETS_KEY, FILES_KEY, AWS_MANAGED)}
+        arn = by_id.get(KeyId, KeyId)
+        return {"KeyMetadata": {"Arn": arn, "KeyManager": "AWS" if arn == AWS_MANAGED else "CUSTOMER"}}
+
+
+def _keyed_stack(table_key: str | None, bucket: dict[str, Any] | None, **parameters: str) -> StackFacts:
+    """A stack whose existing tickets table is encrypted with `table_key` (None: an AWS-owned key) and
+    whose existing attachments bucket has `bucket` as its default encryption."""
+    tables = _as_created(_names())
+    if table_key:
+        sse = {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": table_key}
+        tables["company-support_tickets"]["SSEDescription"] = sse
+    stack = _stack(tables)
+    clients: dict[str, Any] = {"dynamodb": FakeDynamoDb(tables), "s3": FakeS3(bucket), "kms": FakeKms()}
+    stack.client = clients.__getitem__
+    stack.parameters.update(parameters)
+    return stack
+
+
+def test_stores_with_aws_owned_or_managed_keys_need_no_key_parameter():
+    finding = check_store_keys(_keyed_stack(AWS_MANAGED, {"SSEAlgorithm": "aws:kms"}))
+    assert finding.status == "ok", finding.detail
+    assert check_store_keys(_keyed_stack(None, {"SSEAlgorithm": "AES256"})).status == "ok"
+    assert check_store_keys(_keyed_stack(None, None)).status == "ok"
+
+
+def test_stores_whose_own_keys_are_given_pass():
+    given = {"SupportTicketsTableKmsKeyArn": TICKETS_KEY, "SupportAttachmentsBucketKmsKeyArn": FILES_KEY}
+    bucket = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": FILES_KEY.rsplit("/", 1)[1]}  # S3 may name it by id
+    finding = check_store_keys(_keyed_stack(TICKETS_KEY, bucket, **given))
+    assert finding.status == "ok", finding.detail
+
+
+def test_a_table_with_its_own_key_and_no_key_parameter_is_named_with_the_override_to_pass():
+    finding = check_store_keys(_keyed_stack(TICKETS_KEY, None))
+    assert finding.status == "action"
+    assert finding.detail == (
+        f"support_tickets: its table is encrypted with the customer-managed key {TICKETS_KEY}, but "
+        "SupportTicketsTableKmsKeyArn is empty, so the functions may not use that key"
+    )
+    assert f"--parameter-overrides SupportTicketsTableKmsKeyArn={TICKETS_KEY}" in finding.action
+
+
+def test_a_bucket_encrypted_with_another_key_than_the_one_given_is_named():
+    bucket = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": FILES_KEY}
+    finding = check_store_keys(_keyed_stack(None, bucket, SupportAttachmentsBucketKmsKeyArn=TICKETS_KEY))
+    assert finding.detail == (
+        f"support_attachments: its bucket is encrypted with the key {FILES_KEY}, not the "
+        "SupportAttachmentsBucketKmsKeyArn given"
+    )
+    assert f"SupportAttachmentsBucketKmsKeyArn={FILES_KEY}" in finding.action
+
+
+def test_a_key_parameter_for_a_table_without_a_customer_managed_key_is_named():
+    finding = check_store_keys(_keyed_stack(AWS_MANAGED, None, SupportTicketsTableKmsKeyArn=TICKETS_KEY))
+    assert finding.detail == (
+        "support_tickets: SupportTicketsTableKmsKeyArn names a key, but its table uses no customer-managed one"
+    )
+    assert 'SupportTicketsTableKmsKeyArn=""' in finding.action

@@ -37,3 +37,22 @@ def test_a_justified_statement_is_not_reported():
 def test_refused_calls_are_listed_in_the_report():
     refused = SeenCall("PublicApiFunction", "dynamodb", "Scan", (Need("dynamodb:Scan", TABLE),), allowed=False)
     assert "PublicApiFunction: dynamodb.Scan" in render([], [refused])
+
+
+def test_the_use_of_an_existing_stores_own_key_is_justified_wherever_the_template_grants_it():
+    # Granted only when a deploy gives the key's ARN (the stand-in's stores use no key of their own);
+    # DynamoDB, S3 and the stream poller then use it on the role's behalf, never a handler's call.
+    from local import sam_template
+
+    granted = [
+        (role["Ref"].removesuffix("Role"), f"{logical_id}/{statement['Sid']}")
+        for logical_id, resource in sam_template.load()["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "UseStoreKey"
+        for role in resource["Properties"]["Roles"]
+    ]
+    assert len(granted) >= 4, "fulfilment, the sweep, legal holds and the TTL stream poller"
+    for function, origin in granted:
+        key_use = _allow(origin, ("kms:Decrypt",), "arn:aws:kms:ap-southeast-1:123456789012:key/k")
+        assert unexercised(exercise({function: [key_use]}, [])) == [], origin

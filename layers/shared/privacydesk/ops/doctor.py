@@ -357,6 +357,80 @@ def check_ttl_streams(stack: StackFacts) -> Finding:
     )
 
 
+NO_BUCKET = ("NoSuchBucket", "404")
+NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"  # a bucket without default encryption
+
+
+def _store_key(stack: StackFacts, store: Store, given: str) -> str | None:
+    """The ARN of the customer-managed key an existing table or bucket is encrypted with ("" for an
+    AWS-owned or AWS-managed key), or None when there is no such table or bucket (datamap-stores says).
+    The key is described (who manages it, its ARN) only when it is not the one `given`."""
+    from privacydesk.datamap.adapters.locations import name_from_arn
+
+    name = name_from_arn(str(stack.parameters.get(store.location.parameter or "") or ""))
+    key = ""
+    try:
+        if store.kind == "dynamodb":
+            describe = partial(stack.client("dynamodb").describe_table, TableName=name)
+            sse = _call("DescribeTable", describe, ["ResourceNotFoundException"])["Table"].get("SSEDescription") or {}
+            key = str(sse.get("KMSMasterKeyArn") or "") if sse.get("SSEType") == "KMS" else ""
+        else:
+            read = partial(stack.client("s3").get_bucket_encryption, Bucket=name)
+            rules = _call("GetBucketEncryption", read, [*NO_BUCKET, NO_ENCRYPTION])["ServerSideEncryptionConfiguration"]
+            first_rule: dict[str, Any] = next(iter(rules.get("Rules") or []), {})
+            by_default = first_rule.get("ApplyServerSideEncryptionByDefault") or {}
+            # aws:kms without a key id is the AWS-managed aws/s3 key; an id may be a key id or an alias
+            if str(by_default.get("SSEAlgorithm", "")).startswith("aws:kms"):
+                key = str(by_default.get("KMSMasterKeyID") or "")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != NO_ENCRYPTION:
+            return None
+    if not key or key == given:
+        return key
+    metadata = _call("DescribeKey", partial(stack.client("kms").describe_key, KeyId=key))["KeyMetadata"]
+    return str(metadata["Arn"]) if metadata.get("KeyManager") == "CUSTOMER" else ""
+
+
+def check_store_keys(stack: StackFacts) -> Finding:
+    """Every existing store encrypted with a customer-managed KMS key has that key's ARN as its
+    `<parameter>KmsKeyArn`: the functions that reach it may use only that key, and without the grant
+    every read and write there is refused."""
+    from privacydesk.datamap.domain.model import DEFAULT_DATAMAP, load_datamap_file
+
+    datamap = load_datamap_file(str(stack.parameters.get("DataMapFile") or DEFAULT_DATAMAP))
+    existing = [s for s in datamap.stores if s.location.existing and s.kind in ("dynamodb", "s3")]
+    problems: list[str] = []
+    overrides: list[str] = []
+    for store in existing:
+        parameter = store.location.key_parameter
+        given = str(stack.parameters.get(parameter) or "")
+        key = _store_key(stack, store, given)
+        if key is None or key == given:
+            continue
+        what = "table" if store.kind == "dynamodb" else "bucket"
+        if not key:
+            problems.append(f"{store.name}: {parameter} names a key, but its {what} uses no customer-managed one")
+        elif not given:
+            problems.append(
+                f"{store.name}: its {what} is encrypted with the customer-managed key {key}, but {parameter} "
+                "is empty, so the functions may not use that key"
+            )
+        else:
+            problems.append(f"{store.name}: its {what} is encrypted with the key {key}, not the {parameter} given")
+        overrides.append(f'{parameter}="{key}"' if not key else f"{parameter}={key}")
+    if problems:
+        return Finding(
+            "store-keys",
+            "action",
+            "; ".join(problems),
+            f"sam deploy --parameter-overrides {' '.join(overrides)} (the key's policy must let the "
+            "account's IAM principals use it, or name the functions' roles)",
+        )
+    return Finding(
+        "store-keys", "ok", f"{len(existing)} existing store(s): each function's grant is on the key it uses"
+    )
+
+
 CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_sender_identity,
     check_receipt_rule_set,
@@ -367,6 +441,7 @@ CHECKS: tuple[Callable[[StackFacts], Finding], ...] = (
     check_concurrency_quota,
     check_datamap_stores,
     check_ttl_streams,
+    check_store_keys,
 )
 CHECK_NAMES = (
     "sender-identity",
@@ -378,6 +453,7 @@ CHECK_NAMES = (
     "concurrency-quota",
     "datamap-stores",
     "ttl-streams",
+    "store-keys",
 )
 
 

@@ -143,6 +143,13 @@ class Location(_Strict):
         stream; empty: not audited). A table the template creates has its stream as an attribute."""
         return f"{self.parameter}StreamArn" if self.parameter else ""
 
+    @property
+    def key_parameter(self) -> str:
+        """An existing store's parameter for the ARN of the customer-managed KMS key it is encrypted
+        with (empty: an AWS-owned or AWS-managed key, which needs no grant). A store the template
+        creates uses the stack's own key."""
+        return f"{self.parameter}KmsKeyArn" if self.parameter else ""
+
 
 class ServiceLocation(_Strict):
     """Where a webhook store's service is and which secret holds its signing keys. tools/datamap_wiring.py
