@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,13 +14,30 @@ from typing import Any
 import pytest
 
 from tests.support import iam_calls
-from tests.support.harness import HARNESS_API_URL, Harness, fake_aws_environment, share_botocore_data_loader
+from tests.support.harness import (
+    HARNESS_API_URL,
+    Harness,
+    fake_aws_environment,
+    share_botocore_data_loader,
+    use_client_address,
+)
 from tests.support.standin import running
 
 __all__ = ["running", "stack"]
 
 fake_aws_environment()
 share_botocore_data_loader()
+
+# 100.64.0.0/10 (RFC 6598, shared address space): an address per test, outside the range tests
+# pick their own sources from (198.18.0.0/15).
+_CLIENT_ADDRESSES = (str(ipaddress.IPv4Address("100.64.0.1") + n) for n in itertools.count())
+
+
+@pytest.fixture(autouse=True)
+def _a_client_address_per_test() -> None:
+    """Each test calls the in-process API from an address of its own, as separate people would, so the
+    per-source limits (SECURITY.md 4b) count what that test does, not what earlier tests did."""
+    use_client_address(next(_CLIENT_ADDRESSES))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 SOURCE_SUBMISSIONS_PER_PERSON = 10  # RequestConfig.source_submissions_per_person
 SOURCE_EMAIL_SHARE = 2  # RequestConfig.source_email_sends
 GUESSES_PER_SOURCE = 20  # RequestConfig.source_verify_guesses.capacity
+SUBMISSIONS_PER_SOURCE = 30  # RequestConfig.source_submissions.cap (an hour)
 
 
 def fresh_source() -> str:
@@ -83,6 +84,25 @@ def test_an_address_naming_one_person_too_often_is_told_when_to_come_back(stack:
     refused = submit_from(stack, stranger, type="access", email=person)
     assert (refused.status, refused.json()["error"]["code"]) == (429, "source_rate_limited")
     assert 0 < int(refused.headers["retry-after"]) <= 86400
+
+
+def test_one_address_naming_person_after_person_is_stopped_with_a_retry_after(stack: Harness):
+    """Without it one address could have verification mail sent to address after address."""
+    spammer = fresh_source()
+    replies = [submit_from(stack, spammer, type="access", email=unique_email()) for _ in range(SUBMISSIONS_PER_SOURCE)]
+    assert {reply.status for reply in replies} == {202}
+    stopped = submit_from(stack, spammer, type="access", email=unique_email())
+    assert (stopped.status, stopped.json()["error"]["code"]) == (429, "source_rate_limited")
+    assert 0 < int(stopped.headers["retry-after"]) <= 3600  # when the hour turns
+
+
+def test_another_address_still_submits_while_a_spammer_is_stopped(stack: Harness):
+    spammer = fresh_source()
+    for _ in range(SUBMISSIONS_PER_SOURCE + 1):
+        submit_from(stack, spammer, type="access", email=unique_email())
+    owner = unique_email()
+    assert submit_from(stack, fresh_source(), type="access", email=owner).status == 202
+    assert len(links_to(stack, owner)) == 1
 
 
 def test_the_owners_first_link_comes_from_the_reserve_after_several_strangers_used_the_days_sends(stack: Harness):

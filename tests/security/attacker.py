@@ -34,8 +34,19 @@ def fresh_phone() -> str:
     return f"+63917{uuid.uuid4().int % 10_000_000:07d}"
 
 
+# The address a test submits from (tests/security/conftest.py gives each test its own loopback
+# address, as separate people have): per-source limits count what that test does.
+_submitting_from = ["127.0.0.1"]
+
+
+def submit_from(address: str) -> None:
+    _submitting_from[0] = address
+
+
 def submit(running: RunningStack, **body: Any) -> requests.Response:
-    return requests.post(f"{running.api}/v1/requests", json=body, timeout=TIMEOUT)
+    with requests.Session() as client:
+        client.mount("http://", _FromAddress(_submitting_from[0]))
+        return client.post(f"{running.api}/v1/requests", json=body, timeout=TIMEOUT)
 
 
 def inbox(running: RunningStack, to: str, channel: str = "email") -> list[dict[str, Any]]:

@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS_HOST = "127.0.0.1:3000"  # where the harness's HTTP calls claim to arrive, as the stand-in's would
 HARNESS_API_URL = f"http://{HARNESS_HOST}"
-HARNESS_SOURCE_IP = "203.0.113.9"  # the client address of every call that names none (TEST-NET-3)
+HARNESS_SOURCE_IP = "203.0.113.9"  # the client address of calls that name none, until a test picks its own
+_client_address = [HARNESS_SOURCE_IP]
+
+
+def use_client_address(address: str) -> None:
+    """The client address API Gateway reports for the calls that name none, from now on (tests/conftest.py
+    gives each test its own, as separate people have: per-source limits count what one test does)."""
+    _client_address[0] = address
+
+
 EVENTS = ROOT / "events"
 OUTBOX_FUNCTION = "RequestOutboxFunction"
 
@@ -83,7 +92,7 @@ class Harness:
         query: str = "",
         identity: dict[str, str] | None = None,
         raw_body: bytes | None = None,
-        source_ip: str = HARNESS_SOURCE_IP,
+        source_ip: str | None = None,
     ) -> HttpReply:
         """Route like API Gateway, build a payload-2.0 event, and call the real handler.
 
@@ -108,7 +117,7 @@ class Harness:
             query,
             {k.lower(): v for k, v in all_headers.items()},
             payload,
-            source_ip,
+            source_ip or _client_address[0],
             identity,
         )
         result = self.invoke(route.function, event)

@@ -29,7 +29,7 @@ from privacydesk.requests.domain.model import (
     Subject,
 )
 from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
-from privacydesk.requests.domain.ports import Allowance, ReceiptStore, RequestServices, SourceThrottle
+from privacydesk.requests.domain.ports import Allowance, BucketRule, ReceiptStore, RequestServices, SourceThrottle
 from privacydesk.requests.domain.scope import proofs_of
 from privacydesk.requests.domain.tokens import (
     TOKEN_TTL,
@@ -133,7 +133,9 @@ def submit(
 
     `source` is the client the submission came from (requests.domain.sources.client_source; None for
     email intake): it may name one person only so often, and spend only its share of that person's
-    sends, so a stranger cannot use up the owner's day (SECURITY.md 4b).
+    sends, so a stranger cannot use up the owner's day (SECURITY.md 4b). It may also submit only so
+    often an hour whoever it names, so one address cannot have verification mail sent to address
+    after address.
 
     `notify_to` overrides where the verification goes (email intake: the registered address).
     `hold_reason` records a request whose sender could not be trusted (email intake: DMARC or spam
@@ -247,9 +249,26 @@ def _seconds_left(window: Allowance, now: datetime) -> int:
     return size - int(now.timestamp()) % size
 
 
+def _take_source_token(throttle: SourceThrottle, kind: str, source: str, rule: BucketRule, now: datetime) -> None:
+    """Spend one token of the source's `kind` bucket, or 429 source_rate_limited with Retry-After."""
+    wait = throttle.take(kind, source, rule, now)
+    if wait > 0:
+        raise TooManyRequests(
+            "too many requests from here; try again later", code="source_rate_limited", retry_after=math.ceil(wait)
+        )
+
+
 def _spend_source_submission(source: str, subject: Subject, now: datetime, services: RequestServices) -> None:
-    """Count one submission naming this person from this source; 429 past the source's daily share.
-    It depends only on what this source sent, so it reveals nothing about the person."""
+    """Count one submission from this source, and one naming this person from it; 429 past the
+    source's hourly cap or its daily share of the person. Both depend only on what this source sent,
+    so they reveal nothing about the person."""
+    hourly = services.config.source_submissions
+    if not services.limits.spend("submit-any", source, hourly, now):
+        raise TooManyRequests(
+            "too many requests from here; try again later",
+            code="source_rate_limited",
+            retry_after=_seconds_left(hourly, now),
+        )
     allowance = services.config.source_submissions_per_person
     if not services.limits.spend("submit-source", f"{source}#{subject.key}", allowance, now):
         raise TooManyRequests(
@@ -441,13 +460,7 @@ def verify(
     """
     guesses = services.config.source_verify_guesses
     if source is not None and throttle is not None:
-        wait = throttle.take("verify", source, guesses, now)
-        if wait > 0:
-            raise TooManyRequests(
-                "too many attempts from here; try again later",
-                code="source_rate_limited",
-                retry_after=math.ceil(wait),
-            )
+        _take_source_token(throttle, "verify", source, guesses, now)
     challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
     per_subject = services.config.subject_failed_attempts
     if challenge is None:

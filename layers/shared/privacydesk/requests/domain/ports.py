@@ -156,6 +156,9 @@ class RequestConfig:
     # Verification guesses per source, across every request: a wrong secret spends a token, the
     # right one is free (its token is given back), an empty bucket refuses every verify from there.
     source_verify_guesses: BucketRule = field(default_factory=lambda: BucketRule(capacity=20, per_hour=20))
+    # Submissions per source, whoever they name: without it one address could have verification
+    # mail sent to address after address (2 each a day); with it, at most 30 an hour from one place.
+    source_submissions: Allowance = field(default_factory=lambda: Allowance(cap=30, window=timedelta(hours=1)))
 
 
 @dataclass
