@@ -29,6 +29,13 @@ def _verify(desk: FakeDesk, request_id: str, secret: str):
     return intake.verify(request_id, secret, now=desk.now, services=desk.services())
 
 
+def _guess_wrong(desk: FakeDesk, request_id: str, code: str, *, times: int) -> None:
+    """`times` wrong codes for the request (never `code`, the one that was texted)."""
+    for _ in range(times):
+        with pytest.raises(InvalidToken):
+            _verify(desk, request_id, "000000" if code != "000000" else "111111")
+
+
 def test_a_new_request_waits_for_its_requester_to_confirm():
     desk = FakeDesk()
     receipt = _submit(desk)
@@ -155,9 +162,7 @@ def test_five_wrong_codes_lock_the_request_even_against_the_right_one():
     desk = FakeDesk()
     request_id = _submit(desk, phone=ANA_PHONE).request.request_id
     code = desk.sms_code(ANA_PHONE)
-    for _ in range(5):
-        with pytest.raises(InvalidToken):
-            _verify(desk, request_id, "000000" if code != "000000" else "111111")
+    _guess_wrong(desk, request_id, code, times=5)
     with pytest.raises(TooManyRequests) as refused:
         _verify(desk, request_id, code)
     assert refused.value.code == "too_many_attempts"
@@ -176,9 +181,7 @@ def test_a_locked_code_holds_through_its_day_then_asking_again_texts_a_code_that
     desk = FakeDesk()
     request_id = _submit(desk, phone=ANA_PHONE).request.request_id
     first = desk.sms_code(ANA_PHONE)
-    for _ in range(5):
-        with pytest.raises(InvalidToken):
-            _verify(desk, request_id, "000000" if first != "000000" else "111111")
+    _guess_wrong(desk, request_id, first, times=5)
     _submit(desk, phone=ANA_PHONE)  # the same day: the locked code stands, nothing is texted
     desk.deliver_outbox()
     assert len(desk.sms.to(ANA_PHONE)) == 1
@@ -212,11 +215,8 @@ def test_wrong_codes_count_per_person_across_their_requests():
     code = desk.sms_code(ANA_PHONE)
     desk.later(minutes=2)  # past the texts' cooldown
     second = _submit(desk, RequestType.DELETE, phone=ANA_PHONE).request.request_id
-    wrong = "000000" if code != "000000" else "111111"
-    for request_id, count in ((first, 4), (second, 6)):  # each under its own lock of 5 but one
-        for _ in range(count):
-            with pytest.raises(InvalidToken):
-                _verify(desk, request_id, wrong)
+    _guess_wrong(desk, first, code, times=4)  # under its own lock of 5
+    _guess_wrong(desk, second, code, times=6)
     with pytest.raises(TooManyRequests) as refused:  # 10 wrong codes for this person in all
         _verify(desk, first, code)
     assert refused.value.code == "too_many_attempts"
