@@ -88,12 +88,18 @@ def test_a_processor_notice_names_the_person_only_by_what_the_processor_already_
         assert personal not in text
 
 
-def test_a_phone_only_erasure_tells_the_sms_gateway_the_number_and_no_other_processor(stack: Harness):
+def verified_phone_only_delete(stack: Harness) -> tuple[str, str]:
+    """A Delete by someone known only as the recipient of an account's messages, verified by SMS code."""
     phone = f"+63917{int(uuid.uuid4().hex[:6], 16) % 10_000_000:07d}"
     new_account(stack, messages=2, recipient=phone)
     request_id = submit(stack, type="delete", phone=phone).json()["request_id"]
     verified = stack.http("POST", f"/v1/requests/{request_id}/verify", {"token": sms_code(stack, phone)})
     assert verified.status == 200
+    return phone, request_id
+
+
+def test_a_phone_only_erasure_tells_the_sms_gateway_the_number_and_no_other_processor(stack: Harness):
+    phone, request_id = verified_phone_only_delete(stack)
     drain_fulfilment(stack)
 
     assert set(processors_of(stack, request_id)) == {"sms_gateway"}
@@ -102,11 +108,7 @@ def test_a_phone_only_erasure_tells_the_sms_gateway_the_number_and_no_other_proc
 
 
 def test_a_delete_the_dpo_completes_by_hand_is_passed_on_to_the_processor_like_fulfilments(stack: Harness):
-    phone = f"+63917{int(uuid.uuid4().hex[:6], 16) % 10_000_000:07d}"
-    new_account(stack, messages=2, recipient=phone)
-    request_id = submit(stack, type="delete", phone=phone).json()["request_id"]
-    verified = stack.http("POST", f"/v1/requests/{request_id}/verify", {"token": sms_code(stack, phone)})
-    assert verified.status == 200
+    phone, request_id = verified_phone_only_delete(stack)
 
     done = admin(stack, "POST", f"/v1/admin/requests/{request_id}/complete", {"message": "Erased by hand."})
 

@@ -29,7 +29,7 @@ from privacydesk.requests.domain.model import (
     Subject,
 )
 from privacydesk.requests.domain.outbox import OutboxItem, email_item, sms_item
-from privacydesk.requests.domain.ports import Allowance, BucketRule, ReceiptStore, RequestServices, SourceThrottle
+from privacydesk.requests.domain.ports import Allowance, ReceiptStore, RequestServices, SourceThrottle
 from privacydesk.requests.domain.scope import proofs_of
 from privacydesk.requests.domain.tokens import (
     TOKEN_TTL,
@@ -249,33 +249,24 @@ def _seconds_left(window: Allowance, now: datetime) -> int:
     return size - int(now.timestamp()) % size
 
 
-def _take_source_token(throttle: SourceThrottle, kind: str, source: str, rule: BucketRule, now: datetime) -> None:
-    """Spend one token of the source's `kind` bucket, or 429 source_rate_limited with Retry-After."""
-    wait = throttle.take(kind, source, rule, now)
-    if wait > 0:
-        raise TooManyRequests(
-            "too many requests from here; try again later", code="source_rate_limited", retry_after=math.ceil(wait)
-        )
-
-
 def _spend_source_submission(source: str, subject: Subject, now: datetime, services: RequestServices) -> None:
     """Count one submission from this source, and one naming this person from it; 429 past the
     source's hourly cap or its daily share of the person. Both depend only on what this source sent,
     so they reveal nothing about the person."""
-    hourly = services.config.source_submissions
-    if not services.limits.spend("submit-any", source, hourly, now):
-        raise TooManyRequests(
-            "too many requests from here; try again later",
-            code="source_rate_limited",
-            retry_after=_seconds_left(hourly, now),
-        )
-    allowance = services.config.source_submissions_per_person
-    if not services.limits.spend("submit-source", f"{source}#{subject.key}", allowance, now):
-        raise TooManyRequests(
-            "too many requests for this contact from here today; try again later",
-            code="source_rate_limited",
-            retry_after=_seconds_left(allowance, now),
-        )
+    counters = (
+        ("submit-any", source, services.config.source_submissions, "too many requests from here"),
+        (
+            "submit-source",
+            f"{source}#{subject.key}",
+            services.config.source_submissions_per_person,
+            "too many requests for this contact from here today",
+        ),
+    )
+    for kind, key, allowance, reason in counters:
+        if not services.limits.spend(kind, key, allowance, now):
+            raise TooManyRequests(
+                f"{reason}; try again later", code="source_rate_limited", retry_after=_seconds_left(allowance, now)
+            )
 
 
 def subject_ref(subject: Subject) -> str:
@@ -460,7 +451,13 @@ def verify(
     """
     guesses = services.config.source_verify_guesses
     if source is not None and throttle is not None:
-        _take_source_token(throttle, "verify", source, guesses, now)
+        wait = throttle.take("verify", source, guesses, now)
+        if wait > 0:
+            raise TooManyRequests(
+                "too many attempts from here; try again later",
+                code="source_rate_limited",
+                retry_after=math.ceil(wait),
+            )
     challenge = services.requests.challenge(request_id) if len(request_id) <= MAX_ID_LENGTH else None
     per_subject = services.config.subject_failed_attempts
     if challenge is None:
